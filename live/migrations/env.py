@@ -1,0 +1,18 @@
+"""Alembic environment: run migrations on the connection handed in by ``live.records.migrate``."""
+
+from alembic import context
+
+from live.records import metadata
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # pragma: no cover - the product always hands a connection
+    raise RuntimeError("run migrations through live.records.migrate(engine)")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
+)
+with context.begin_transaction():
+    context.run_migrations()

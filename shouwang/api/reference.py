@@ -1,0 +1,141 @@
+"""Read endpoints: health, zones, units, guards with live state, alarms, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from flask import Blueprint, jsonify
+
+from shouwang import __version__
+
+OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """Epoch seconds as ISO-8601 UTC (``…Z``), None stays None."""
+    if ts is None or (isinstance(ts, float) and math.isnan(ts)):
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe scalar: NaN → None, numpy → Python."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def feature_collection(gdf, columns: list[str]) -> dict:
+    """GeoJSON FeatureCollection of ``gdf`` with the given property columns."""
+    geo = json.loads(gdf[[*columns, "geometry"]].to_json(drop_id=True))
+    return {"type": "FeatureCollection", "features": geo["features"]}
+
+
+def guards_geojson(states: pd.DataFrame) -> dict:
+    """GeoJSON of guards at their live positions (geometry null before a first fix)."""
+    features = []
+    for row in states.to_dict("records"):
+        has_fix = row["lon"] is not None and not math.isnan(row["lon"])
+        features.append({
+            "type": "Feature",
+            "id": row["guard_id"],
+            "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]} if has_fix else None,
+            "properties": {
+                "guard_id": row["guard_id"],
+                "name": row["name"],
+                "unit_id": row["unit_id"],
+                "zone_id": _clean(row["zone_id"]),
+                "status": row["status"],
+                "on_duty": bool(row["on_duty"]),
+                "sos": bool(row["sos"]),
+                "incident_id": _clean(row["incident_id"]),
+                "last_fix_at": iso_utc(_clean(row["last_fix_at"])),
+                "age_s": None if not has_fix else round(float(row["age_s"]), 1),
+                "accuracy_m": _clean(row["accuracy_m"]),
+                "speed_mps": _clean(row["speed_mps"]),
+                "heading_deg": _clean(row["heading_deg"]),
+                "battery_pct": _clean(row["battery_pct"]),
+                "source": _clean(row["source"]),
+                "post": [row["post_lon"], row["post_lat"]],
+                "shift": row["shift"],
+                "mobility": row["mobility"],
+            },
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def create_blueprint(ctx) -> Blueprint:
+    """Blueprint of the read endpoints, bound to the app context ``ctx``."""
+    bp = Blueprint("reference", __name__)
+    ds = ctx.dataset
+    zones_json = feature_collection(ds.zones, ["zone_id", "name_zh", "name_en", "unit_kind"])
+    units_json = feature_collection(
+        ds.units, ["unit_id", "name_zh", "name_en", "kind", "zone_id", "company", "address"])
+    openapi = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+
+    @bp.get("/api/v1/health")
+    def health():
+        checks: dict[str, Any] = {}
+        ok = True
+        try:
+            started = time.perf_counter()
+            ctx.store.redis.ping()
+            checks["redis"] = {"ok": True, "embedded": ctx.redis.embedded is not None,
+                               "ms": round((time.perf_counter() - started) * 1000, 2)}
+        except Exception as exc:  # the health answer must say what is down, not fail
+            ok = False
+            checks["redis"] = {"ok": False, "error": str(exc)}
+        try:
+            with ctx.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            checks["database"] = {"ok": True, "dialect": ctx.engine.dialect.name}
+        except Exception as exc:
+            ok = False
+            checks["database"] = {"ok": False, "error": str(exc)}
+        body = {"status": "ok" if ok else "degraded", "version": __version__, "checks": checks}
+        if checks["redis"]["ok"]:
+            states = ctx.store.states()
+            body["guards"] = {
+                "total": int(len(states)),
+                "on_duty": int(states["on_duty"].sum()),
+                "with_fix": int(states["last_fix_at"].notna().sum()),
+                "by_status": {k: int(v) for k, v in states["status"].value_counts().items()},
+            }
+            body["history_backlog"] = ctx.store.history_backlog()
+            body["rejected_fixes"] = ctx.store.rejection_counts()
+        return jsonify(body), 200 if ok else 503
+
+    @bp.get("/api/v1/zones")
+    def zones():
+        return jsonify(zones_json)
+
+    @bp.get("/api/v1/units")
+    def units():
+        return jsonify(units_json)
+
+    @bp.get("/api/v1/guards")
+    def guards():
+        return jsonify(guards_geojson(ctx.store.states()))
+
+    @bp.get("/api/v1/alarms")
+    def alarms():
+        open_sos = ctx.store.open_sos()
+        return jsonify({"alarms": [{"guard_id": gid, "kind": "sos", "at": iso_utc(ts)}
+                                   for gid, ts in sorted(open_sos.items())]})
+
+    @bp.get("/api/v1/openapi.json")
+    def openapi_json():
+        return jsonify(openapi)
+
+    return bp

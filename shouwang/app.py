@@ -1,0 +1,156 @@
+"""The app factory: builds the process's parts once and hands them out.
+
+:func:`build_context` connects Redis (server or embedded) and SQL, migrates
+the schema, loads and validates the data set, records it in SQL and puts the
+roster into the live store. :func:`create_app` makes the Flask server with
+the API blueprints and the Dash pages, each given the context explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask
+from flask_socketio import SocketIO
+from sqlalchemy.engine import Engine
+
+from live import records
+from live.filters import FilterSettings
+from live.history import HistoryWriter
+from live.ingest import IngestService
+from live.redisconn import RedisHandle, connect_redis
+from live.store import LiveStore, RosterEntry
+from shouwang.dataset import Dataset, load_dataset
+from shouwang.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppContext:
+    """Everything a request handler or background job may need."""
+
+    settings: Settings
+    redis: RedisHandle
+    store: LiveStore
+    engine: Engine
+    dataset: Dataset
+    ingest: IngestService
+    history: HistoryWriter
+    clock: Callable[[], float] = time.time
+    extras: dict = field(default_factory=dict)  # e.g. the SocketIO server
+    owns: tuple[bool, bool] = (True, True)  # whether close() closes Redis, the engine
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _threads: list[threading.Thread] = field(default_factory=list, repr=False)
+
+    def start_background(self, duty_every_s: float = 30.0) -> None:
+        """Start the history writer and the duty refresher threads."""
+        self.history.start()
+
+        def refresh_duty() -> None:
+            while not self._stop.wait(duty_every_s):
+                try:
+                    added, removed = self.store.refresh_duty()
+                    if added or removed:
+                        log.info("duty: %d came on, %d went off", len(added), len(removed))
+                except Exception:
+                    log.exception("duty refresh failed")
+
+        thread = threading.Thread(target=refresh_duty, name="duty-refresh", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def close(self) -> None:
+        """Stop background work (draining history into SQL), close connections."""
+        self._stop.set()
+        self.history.stop()
+        for thread in self._threads:
+            thread.join(5)
+        if self.owns[1]:
+            self.engine.dispose()
+        if self.owns[0]:
+            self.redis.close()
+
+
+def roster_from(dataset: Dataset) -> list[RosterEntry]:
+    """Roster entries for the live store from the data set's guards."""
+    g = dataset.guards
+    return [
+        RosterEntry(
+            guard_id=str(r.guard_id), device_id=str(r.device_id), name=str(r.name),
+            unit_id=str(r.unit_id), zone_id=None if not isinstance(r.zone_id, str) else r.zone_id,
+            shift=str(r.shift), post_lon=float(r.post_lon), post_lat=float(r.post_lat),
+            mobility=str(r.mobility),
+        )
+        for r in g.itertuples()
+    ]
+
+
+def build_context(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    redis_handle: RedisHandle | None = None,
+    engine: Engine | None = None,
+    dataset: Dataset | None = None,
+) -> AppContext:
+    """Connect, migrate, load the data set; nothing is served yet.
+
+    Tests may hand in a Redis handle, engine or data set they already have;
+    the context then does not close them.
+    """
+    dataset = dataset if dataset is not None else load_dataset(settings.DATA_DIR)
+    handle = redis_handle or connect_redis(settings.REDIS_URL, settings.state_dir)
+    owns = (redis_handle is None, engine is None)
+    try:
+        engine = engine or records.make_engine(settings.database_url)
+        records.migrate(engine)
+        if records.load_reference(engine, dataset):
+            log.info("reference data loaded into SQL from %s", dataset.source_dir)
+        store = LiveStore(
+            handle.client,
+            prefix=settings.STORE_PREFIX,
+            signal_lost_after_s=settings.SIGNAL_LOST_AFTER_S,
+            post_radius_m=settings.POST_RADIUS_M,
+            tz=settings.TIMEZONE,
+            clock=clock,
+        )
+        store.load_roster(roster_from(dataset))
+        store.refresh_duty()
+        filters = FilterSettings(
+            max_future_s=settings.FILTER_MAX_FUTURE_S,
+            max_accuracy_m=settings.FILTER_MAX_ACCURACY_M,
+            max_speed_mps=settings.FILTER_MAX_SPEED_MPS,
+            reject_null_island=settings.FILTER_REJECT_NULL_ISLAND,
+        )
+        ingest = IngestService(store, filters, clock=clock)
+        history = HistoryWriter(store, engine, batch=settings.HISTORY_BATCH)
+    except BaseException:
+        if owns[0]:
+            handle.close()
+        raise
+    return AppContext(settings=settings, redis=handle, store=store, engine=engine,
+                      dataset=dataset, ingest=ingest, history=history, clock=clock, owns=owns)
+
+
+def create_app(ctx: AppContext) -> Flask:
+    """The Flask server: API blueprints and the Dash pages, bound to ``ctx``."""
+    from dashboard.app import create_dash
+    from shouwang.api import ingest as ingest_api
+    from shouwang.api import reference as reference_api
+    from shouwang.api.errors import register_error_handlers
+
+    server = Flask(__name__)
+    server.config["JSON_AS_ASCII"] = False
+    server.json.ensure_ascii = False
+    register_error_handlers(server)
+    server.register_blueprint(ingest_api.create_blueprint(ctx.ingest, ctx.clock))
+    server.register_blueprint(reference_api.create_blueprint(ctx))
+    # Threading mode: plain threads suit Redis and SQL clients without monkey-patching.
+    ctx.extras["socketio"] = SocketIO(server, async_mode="threading")
+    create_dash(server, ctx)
+    return server

@@ -1,0 +1,49 @@
+"""Read API: health, zones, units, guards, OpenAPI."""
+
+from __future__ import annotations
+
+import re
+
+
+def test_health_reports_both_stores(client, ctx):
+    body = client.get("/api/v1/health").get_json()
+    assert body["status"] == "ok"
+    assert body["checks"]["redis"]["ok"] and body["checks"]["database"]["ok"]
+    assert body["checks"]["database"]["dialect"] == ctx.engine.dialect.name
+    assert body["guards"]["total"] == 207
+
+
+def test_zones_and_units_geojson(client):
+    zones = client.get("/api/v1/zones").get_json()
+    assert zones["type"] == "FeatureCollection"
+    assert sorted(f["properties"]["zone_id"] for f in zones["features"]) == ["C", "E", "N", "S", "W"]
+    units = client.get("/api/v1/units").get_json()
+    assert len(units["features"]) == 37
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in units["features"])
+    assert units["features"][0]["properties"]["name_zh"]  # Chinese names come through unescaped
+
+
+def test_guards_geojson_has_live_state(client, clock):
+    body = client.get("/api/v1/guards").get_json()
+    assert len(body["features"]) == 207
+    props = body["features"][0]["properties"]
+    for key in ("status", "on_duty", "last_fix_at", "accuracy_m", "battery_pct", "unit_id",
+                "zone_id", "sos"):
+        assert key in props
+    assert body["features"][0]["geometry"] is None  # no fix yet
+    statuses = {f["properties"]["status"] for f in body["features"]}
+    assert statuses <= {"off_duty", "signal_lost"}  # nobody has reported yet
+
+
+def test_openapi_documents_every_api_route(app, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            routes.add((path, method.lower()))
+    assert routes == documented
