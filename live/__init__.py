@@ -1,0 +1,1 @@
+"""Shouwang live layer: phone protocols, fixes, filters, the live store and ingest."""
