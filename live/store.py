@@ -11,7 +11,6 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,9 @@ import redis
 from live.filters import PreviousFix
 from live.fixes import Fix
 from live.shifts import on_duty, rotation_offset
+from live.status import GuardStatus, derive_status
+
+__all__ = ["HISTORY_GROUP", "GuardStatus", "LiveStore", "RosterEntry"]
 
 HISTORY_GROUP = "history"
 _FIX_FIELDS = (
@@ -38,16 +40,6 @@ _FIX_FIELDS = (
 _FLOAT_FIELDS = frozenset(_FIX_FIELDS) - {"source", "charging"}
 
 
-class GuardStatus(StrEnum):
-    """What the map shows for a guard."""
-
-    ON_POST = "on_post"
-    PATROLLING = "patrolling"
-    DISPATCHED = "dispatched"
-    OFF_DUTY = "off_duty"
-    SIGNAL_LOST = "signal_lost"
-
-
 @dataclass(frozen=True)
 class RosterEntry:
     """What the live layer needs to know of a guard (from the reference data)."""
@@ -61,17 +53,6 @@ class RosterEntry:
     post_lon: float
     post_lat: float
     mobility: str = "foot"
-
-
-def _haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    lat1, lon1, lat2, lon2 = (
-        np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2)
-    )
-    a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def _fix_mapping(fix: Fix, received_at: float) -> dict[str, str]:
@@ -431,15 +412,9 @@ class LiveStore:
         df["age_s"] = now - df["last_fix_at"]
         df["sos"] = df["guard_id"].isin(list(sos))
         df["incident_id"] = df["guard_id"].map(dispatched)
-        off_post_m = _haversine_m(df["lat"], df["lon"], df["post_lat"], df["post_lon"])
-        status = np.where(
-            off_post_m <= self.post_radius_m, GuardStatus.ON_POST, GuardStatus.PATROLLING
+        df["status"] = derive_status(
+            df, post_radius_m=self.post_radius_m, signal_lost_after_s=self.signal_lost_after_s
         )
-        status = np.where(df["incident_id"].notna(), GuardStatus.DISPATCHED, status)
-        stale = df["last_fix_at"].isna() | (df["age_s"] > self.signal_lost_after_s)
-        status = np.where(stale, GuardStatus.SIGNAL_LOST, status)
-        status = np.where(~df["on_duty"], GuardStatus.OFF_DUTY, status)
-        df["status"] = pd.Series(status, index=df.index).astype(str)
         return df
 
     # -- history stream -----------------------------------------------------

@@ -13,12 +13,13 @@ Status codes: a request that cannot be decoded is 400, an unknown device
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, jsonify, request
 
 from live.fixes import DecodeError
 from live.ingest import IngestOutcome, IngestService
-from live.protocols import decode_batch, decode_osmand, decode_owntracks
+from live.protocols import decode_batch, decode_osmand_many, decode_owntracks
 from shouwang.api.errors import ApiError
 
 
@@ -33,12 +34,30 @@ def _json_body(required: bool) -> Any | None:
     return body
 
 
+def _form_fields() -> dict[str, str]:
+    """Form fields, also from a urlencoded body sent without its content type.
+
+    Some OsmAnd senders POST ``id=…&lat=…`` as the raw body with no (or a
+    wrong) Content-Type; Traccar's server reads such a body as form data too.
+    """
+    if request.form:
+        return request.form.to_dict()
+    if request.data and not request.is_json:
+        text = request.get_data(as_text=True)
+        if "=" in text:
+            return dict(parse_qsl(text, keep_blank_values=True))
+    return {}
+
+
 def _refuse_unknown(outcome: IngestOutcome) -> None:
     """A single-fix request from an unknown device is a 403, not a 200."""
     if outcome.reasons.get("unknown_device") and outcome.accepted == 0:
-        raise ApiError(403, "unknown_device",
-                       "this device id is not in the guard list; nothing was stored",
-                       outcome.rejected[0]["errors"])
+        raise ApiError(
+            403,
+            "unknown_device",
+            "this device id is not in the guard list; nothing was stored",
+            outcome.rejected[0]["errors"],
+        )
 
 
 def create_blueprint(ingest: IngestService, clock) -> Blueprint:
@@ -51,8 +70,9 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
         try:
             decoded = decode_batch(body)
         except DecodeError as exc:
-            raise ApiError(400, "invalid_request", "the body is not a batch of fixes",
-                           exc.errors) from exc
+            raise ApiError(
+                400, "invalid_request", "the body is not a batch of fixes", exc.errors
+            ) from exc
         outcome = IngestOutcome()
         for index, errors in decoded.rejected:
             outcome.reject(index, errors, "invalid")
@@ -63,25 +83,42 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
     def osmand():
         body = _json_body(required=False) if request.is_json else None
         try:
-            fix = decode_osmand(request.args.to_dict(), request.form.to_dict(), body, now=clock())
+            decoded = decode_osmand_many(request.args.to_dict(), _form_fields(), body, now=clock())
         except DecodeError as exc:
             ingest.store.count_rejections({"invalid": 1})
-            raise ApiError(400, "invalid_request", "the OsmAnd request has invalid fields",
-                           exc.errors) from exc
-        outcome = ingest.ingest([(0, fix)], protocol="osmand")
+            raise ApiError(
+                400, "invalid_request", "the OsmAnd request has invalid fields", exc.errors
+            ) from exc
+        if not decoded.fixes and len(decoded.rejected) == 1:
+            # One location (the usual request) that cannot be read: a plain 400.
+            ingest.store.count_rejections({"invalid": 1})
+            raise ApiError(
+                400,
+                "invalid_request",
+                "the OsmAnd request has invalid fields",
+                decoded.rejected[0][1],
+            )
+        outcome = IngestOutcome()
+        for index, errors in decoded.rejected:
+            outcome.reject(index, errors, "invalid")
+        outcome = ingest.ingest(decoded.fixes, outcome, protocol="osmand")
         _refuse_unknown(outcome)
         return jsonify(outcome.as_dict())
 
     @bp.post("/api/v1/ingest/owntracks")
     def owntracks():
-        body = _json_body(required=True)
+        # The apps send an empty body when a friend is deleted: not an error.
+        body = _json_body(required=False) if request.data else None
+        if body is None and request.data:
+            raise ApiError(400, "invalid_json", "the body is not valid JSON")
         try:
-            fix = decode_owntracks(body, dict(request.headers))
+            fix = decode_owntracks(body, dict(request.headers), query=request.args.to_dict())
         except DecodeError as exc:
             ingest.store.count_rejections({"invalid": 1})
-            raise ApiError(400, "invalid_request", "the OwnTracks message has invalid fields",
-                           exc.errors) from exc
-        if fix is None:  # transition, lwt, card…: valid, not a position
+            raise ApiError(
+                400, "invalid_request", "the OwnTracks message has invalid fields", exc.errors
+            ) from exc
+        if fix is None:  # transition, lwt, card, empty…: valid, not a position
             # OwnTracks expects a JSON array (of commands to the phone) back.
             return jsonify([])
         outcome = ingest.ingest([(0, fix)], protocol="owntracks")
