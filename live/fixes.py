@@ -7,6 +7,7 @@ on the first one, so a decoder can look at every field of a report and then rais
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -320,3 +321,22 @@ def parse_reading(
         )
         return None
     return None if number < 0 else number
+
+
+def load_json(body: Any, name: str = "body") -> Any:
+    """Parse ``body`` if it is JSON text or bytes; return already-parsed JSON unchanged."""
+    if isinstance(body, bytes | bytearray):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError(FieldError(name, f"is not UTF-8 text ({exc.reason})")) from exc
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise DecodeError(
+                FieldError(
+                    name, f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                )
+            ) from exc
+    return body
