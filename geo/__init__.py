@@ -1,0 +1,1 @@
+"""Pure geometry for Shouwang (see docs/design.md)."""
