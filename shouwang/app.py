@@ -25,6 +25,7 @@ from live.ingest import IngestService
 from live.redisconn import RedisHandle, connect_redis
 from live.store import LiveStore, RosterEntry
 from shouwang.dataset import Dataset, load_dataset
+from shouwang.geoservice import GeoService
 from shouwang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class AppContext:
     dataset: Dataset
     ingest: IngestService
     history: HistoryWriter
+    geo: GeoService
     clock: Callable[[], float] = time.time
     extras: dict = field(default_factory=dict)  # e.g. the SocketIO server
     owns: tuple[bool, bool] = (True, True)  # whether close() closes Redis, the engine
@@ -48,8 +50,14 @@ class AppContext:
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
 
     def start_background(self, duty_every_s: float = 30.0) -> None:
-        """Start the history writer and the duty refresher threads."""
+        """Start the history writer, the duty refresher and jobs in ``extras["background"]``.
+
+        ``extras["background"]`` holds objects with ``start()``/``stop()`` that
+        the web layer registered (the live push relay, the wall's coverage job).
+        """
         self.history.start()
+        for job in self.extras.get("background", []):
+            job.start()
 
         def refresh_duty() -> None:
             while not self._stop.wait(duty_every_s):
@@ -67,6 +75,8 @@ class AppContext:
     def close(self) -> None:
         """Stop background work (draining history into SQL), close connections."""
         self._stop.set()
+        for job in reversed(self.extras.get("background", [])):
+            job.stop()
         self.history.stop()
         for thread in self._threads:
             thread.join(5)
@@ -81,9 +91,14 @@ def roster_from(dataset: Dataset) -> list[RosterEntry]:
     g = dataset.guards
     return [
         RosterEntry(
-            guard_id=str(r.guard_id), device_id=str(r.device_id), name=str(r.name),
-            unit_id=str(r.unit_id), zone_id=None if not isinstance(r.zone_id, str) else r.zone_id,
-            shift=str(r.shift), post_lon=float(r.post_lon), post_lat=float(r.post_lat),
+            guard_id=str(r.guard_id),
+            device_id=str(r.device_id),
+            name=str(r.name),
+            unit_id=str(r.unit_id),
+            zone_id=None if not isinstance(r.zone_id, str) else r.zone_id,
+            shift=str(r.shift),
+            post_lon=float(r.post_lon),
+            post_lat=float(r.post_lat),
             mobility=str(r.mobility),
         )
         for r in g.itertuples()
@@ -129,17 +144,31 @@ def build_context(
         )
         ingest = IngestService(store, filters, clock=clock)
         history = HistoryWriter(store, engine, batch=settings.HISTORY_BATCH)
+        geo = GeoService(dataset, walk_speed_mps=settings.WALK_SPEED_MPS,
+                         ebike_speed_mps=settings.EBIKE_SPEED_MPS, tz=settings.TIMEZONE)
     except BaseException:
         if owns[0]:
             handle.close()
         raise
-    return AppContext(settings=settings, redis=handle, store=store, engine=engine,
-                      dataset=dataset, ingest=ingest, history=history, clock=clock, owns=owns)
+    return AppContext(
+        settings=settings,
+        redis=handle,
+        store=store,
+        engine=engine,
+        dataset=dataset,
+        ingest=ingest,
+        history=history,
+        geo=geo,
+        clock=clock,
+        owns=owns,
+    )
 
 
 def create_app(ctx: AppContext) -> Flask:
     """The Flask server: API blueprints and the Dash pages, bound to ``ctx``."""
     from dashboard.app import create_dash
+    from live.push import PushRelay
+    from shouwang.api import geo as geo_api
     from shouwang.api import ingest as ingest_api
     from shouwang.api import reference as reference_api
     from shouwang.api.errors import register_error_handlers
@@ -150,7 +179,12 @@ def create_app(ctx: AppContext) -> Flask:
     register_error_handlers(server)
     server.register_blueprint(ingest_api.create_blueprint(ctx.ingest, ctx.clock))
     server.register_blueprint(reference_api.create_blueprint(ctx))
+    server.register_blueprint(geo_api.create_blueprint(ctx))
     # Threading mode: plain threads suit Redis and SQL clients without monkey-patching.
-    ctx.extras["socketio"] = SocketIO(server, async_mode="threading")
+    socketio = SocketIO(server, async_mode="threading")
+    ctx.extras["socketio"] = socketio
+    ctx.extras["push"] = PushRelay(ctx.store, socketio, interval_s=ctx.settings.PUSH_INTERVAL_S,
+                                   drawn_crs=ctx.settings.MAP_TILES_CRS)
+    ctx.extras.setdefault("background", []).append(ctx.extras["push"])
     create_dash(server, ctx)
     return server
