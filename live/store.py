@@ -276,6 +276,10 @@ class LiveStore:
             self._queue_alarm(pipe, gid, fix)
         pipe.execute()
 
+    def publish(self, event: Mapping[str, object]) -> None:
+        """Announce an event (JSON object with a ``type``) to every process's push layer."""
+        self.redis.publish(self.events_channel, json.dumps(event, ensure_ascii=False))
+
     def count_rejections(self, reasons: Mapping[str, int]) -> None:
         """Add to the per-reason counters of rejected fixes."""
         if not reasons:
