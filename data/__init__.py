@@ -1,0 +1,1 @@
+"""Pilot data set generator (``python data/generate.py``) and its geography."""
