@@ -123,11 +123,16 @@ class IngestService:
 
     @staticmethod
     def _log(outcome: IngestOutcome, protocol: str) -> None:
-        if outcome.reasons:
-            log.warning(
-                "%s ingest: %d accepted, %d rejected %s",
-                protocol,
-                outcome.accepted,
-                len(outcome.rejected),
-                dict(outcome.reasons),
-            )
+        if not outcome.reasons:
+            return
+        # Malformed requests and unknown devices need someone to look at a
+        # phone's set-up; implausible fixes are routine GPS noise.
+        needs_attention = {"invalid", "unknown_device"} & outcome.reasons.keys()
+        log.log(
+            logging.WARNING if needs_attention else logging.INFO,
+            "%s ingest: %d accepted, %d rejected %s",
+            protocol,
+            outcome.accepted,
+            len(outcome.rejected),
+            dict(outcome.reasons),
+        )
