@@ -31,8 +31,8 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shouwang.app import build_context, create_app  # noqa: E402
-from shouwang.settings import load_settings  # noqa: E402
+from shouwang.app import build_context, create_app
+from shouwang.settings import load_settings
 
 
 def _fixes(guards, n: int, t0: float) -> list[dict]:
@@ -43,16 +43,18 @@ def _fixes(guards, n: int, t0: float) -> list[dict]:
     for i in range(n):
         r = guards[i % g]
         step = i // g
-        rows.append({
-            "device_id": r[0],
-            "lat": r[2] + 1e-6 * step + rng.normal(0, 2e-6),
-            "lon": r[1] + rng.normal(0, 2e-6),
-            "ts": t0 + step * 0.5,  # 0.5 s apart per guard: slow walking speed
-            "accuracy_m": 8.0,
-            "speed_mps": 0.3,
-            "heading_deg": 0.0,
-            "battery_pct": 80.0,
-        })
+        rows.append(
+            {
+                "device_id": r[0],
+                "lat": r[2] + 1e-6 * step + rng.normal(0, 2e-6),
+                "lon": r[1] + rng.normal(0, 2e-6),
+                "ts": t0 + step * 0.5,  # 0.5 s apart per guard: slow walking speed
+                "accuracy_m": 8.0,
+                "speed_mps": 0.3,
+                "heading_deg": 0.0,
+                "battery_pct": 80.0,
+            }
+        )
     return rows
 
 
@@ -95,10 +97,16 @@ def bench_osmand(url: str, fixes: list[dict], threads: int) -> float:
     def worker(chunk: list[dict]) -> None:
         s = requests.Session()
         for f in chunk:
-            params = {"id": f["device_id"], "lat": f["lat"], "lon": f["lon"],
-                      "timestamp": f["ts"], "speed": f["speed_mps"] / 0.514444,
-                      "bearing": f["heading_deg"], "accuracy": f["accuracy_m"],
-                      "batt": f["battery_pct"]}
+            params = {
+                "id": f["device_id"],
+                "lat": f["lat"],
+                "lon": f["lon"],
+                "timestamp": f["ts"],
+                "speed": f["speed_mps"] / 0.514444,
+                "bearing": f["heading_deg"],
+                "accuracy": f["accuracy_m"],
+                "batt": f["battery_pct"],
+            }
             s.get(f"{url}/api/v1/ingest/osmand", params=params, timeout=30).raise_for_status()
             bar.update()
 
@@ -127,29 +135,35 @@ def bench_geoadd(client, fixes: list[dict], size: int = 100) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fixes", type=int, default=20_000, help="fixes per measurement")
-    parser.add_argument("--osmand-fixes", type=int, default=4_000,
-                        help="fixes for the one-request-per-fix measurement")
+    parser.add_argument(
+        "--osmand-fixes",
+        type=int,
+        default=4_000,
+        help="fixes for the one-request-per-fix measurement",
+    )
     parser.add_argument("--threads", type=int, default=4, help="client threads")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as state:
-        settings = load_settings().replace(STATE_DIR=state, STORE_PREFIX=f"bench:{os.getpid()}:",
-                                           DATABASE_URL=os.environ.get("DATABASE_URL")
-                                           or f"sqlite:///{state}/bench.sqlite3")
+        settings = load_settings().replace(
+            STATE_DIR=state,
+            STORE_PREFIX=f"bench:{os.getpid()}:",
+            DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{state}/bench.sqlite3",
+        )
         ctx = build_context(settings)
         app = create_app(ctx)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         url = f"http://127.0.0.1:{server.server_port}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
         ctx.start_background()
-        guards = [(str(r.device_id), r.post_lon, r.post_lat)
-                  for r in ctx.dataset.guards.itertuples()]
+        guards = [
+            (str(r.device_id), r.post_lon, r.post_lat) for r in ctx.dataset.guards.itertuples()
+        ]
         try:
             now = time.time()
             baseline = bench_geoadd(ctx.store.redis, _fixes(guards, args.fixes, now))
             batch = bench_batch(url, _fixes(guards, args.fixes, now - 3000), args.threads)
-            osmand = bench_osmand(url, _fixes(guards, args.osmand_fixes, now - 600),
-                                  args.threads)
+            osmand = bench_osmand(url, _fixes(guards, args.osmand_fixes, now - 600), args.threads)
         finally:
             server.shutdown()
             ctx.store.wipe()

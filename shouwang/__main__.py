@@ -21,7 +21,7 @@ from shouwang.settings import SettingsError, load_settings
 log = logging.getLogger("shouwang")
 
 
-def _raise_keyboard_interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
+def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
@@ -32,10 +32,13 @@ def serve(simulate: bool) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.LOG_LEVEL,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Werkzeug logs every request at INFO; phones send one a second each.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.basicConfig(
+        level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Werkzeug logs every request at INFO (phones send one a second each) and
+    # warns about itself at start; Alembic narrates every migration step.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
 
     from shouwang.app import build_context, create_app
@@ -72,8 +75,14 @@ def serve(simulate: bool) -> int:
             flush=True,
         )
         socketio = ctx.extras["socketio"]
-        socketio.run(app, host=settings.HOST, port=settings.PORT, allow_unsafe_werkzeug=True,
-                     use_reloader=False, log_output=False)
+        socketio.run(
+            app,
+            host=settings.HOST,
+            port=settings.PORT,
+            allow_unsafe_werkzeug=True,
+            use_reloader=False,
+            log_output=False,
+        )
     except KeyboardInterrupt:
         pass
     finally:
@@ -86,10 +95,16 @@ def serve(simulate: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shouwang", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["demo", "serve"], help="demo: with the simulator "
-                        "(unless SIMULATE=0); serve: without it")
+    parser = argparse.ArgumentParser(
+        prog="python -m shouwang",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "command",
+        choices=["demo", "serve"],
+        help="demo: with the simulator (unless SIMULATE=0); serve: without it",
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         return serve(simulate=load_settings().SIMULATE)

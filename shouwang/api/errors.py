@@ -36,8 +36,13 @@ class ApiError(Exception):
         Every problem found, each ``{"field", "problem"}``.
     """
 
-    def __init__(self, status: int, code: str, message: str,
-                 details: Sequence[FieldError | dict[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Sequence[FieldError | dict[str, Any]] = (),
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -45,8 +50,14 @@ class ApiError(Exception):
         self.details = [d.as_dict() if isinstance(d, FieldError) else dict(d) for d in details]
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"status": self.status, "code": self.code, "message": self.message,
-                          "details": self.details}}
+        return {
+            "error": {
+                "status": self.status,
+                "code": self.code,
+                "message": self.message,
+                "details": self.details,
+            }
+        }
 
 
 def error_response(exc: ApiError):
@@ -62,14 +73,25 @@ def register_error_handlers(app: Flask) -> None:
         # Dash serves every unknown path as a page; under /api/ that would
         # answer a mistyped endpoint with HTML and 200.
         rule = request.url_rule
-        if request.path.startswith("/api/") and rule is not None and "<path:" in rule.rule \
-                and not rule.rule.startswith("/api/"):
+        if (
+            request.path.startswith("/api/")
+            and rule is not None
+            and "<path:" in rule.rule
+            and not rule.rule.startswith("/api/")
+        ):
             raise ApiError(404, "not_found", f"no API endpoint at {request.path}")
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        log.warning("%s %s -> %d %s: %s %s", request.method, request.path, exc.status, exc.code,
-                    exc.message, exc.details or "")
+        log.warning(
+            "%s %s -> %d %s: %s %s",
+            request.method,
+            request.path,
+            exc.status,
+            exc.code,
+            exc.message,
+            exc.details or "",
+        )
         return error_response(exc)
 
     @app.errorhandler(HTTPException)
@@ -85,5 +107,6 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if isinstance(exc, HTTPException):  # pragma: no cover - handled above
             return exc
-        return error_response(ApiError(500, "internal_error",
-                                       "internal error; the server log has the details"))
+        return error_response(
+            ApiError(500, "internal_error", "internal error; the server log has the details")
+        )

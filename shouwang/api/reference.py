@@ -47,31 +47,35 @@ def guards_geojson(states: pd.DataFrame) -> dict:
     features = []
     for row in states.to_dict("records"):
         has_fix = row["lon"] is not None and not math.isnan(row["lon"])
-        features.append({
-            "type": "Feature",
-            "id": row["guard_id"],
-            "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]} if has_fix else None,
-            "properties": {
-                "guard_id": row["guard_id"],
-                "name": row["name"],
-                "unit_id": row["unit_id"],
-                "zone_id": _clean(row["zone_id"]),
-                "status": row["status"],
-                "on_duty": bool(row["on_duty"]),
-                "sos": bool(row["sos"]),
-                "incident_id": _clean(row["incident_id"]),
-                "last_fix_at": iso_utc(_clean(row["last_fix_at"])),
-                "age_s": None if not has_fix else round(float(row["age_s"]), 1),
-                "accuracy_m": _clean(row["accuracy_m"]),
-                "speed_mps": _clean(row["speed_mps"]),
-                "heading_deg": _clean(row["heading_deg"]),
-                "battery_pct": _clean(row["battery_pct"]),
-                "source": _clean(row["source"]),
-                "post": [row["post_lon"], row["post_lat"]],
-                "shift": row["shift"],
-                "mobility": row["mobility"],
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": row["guard_id"],
+                "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+                if has_fix
+                else None,
+                "properties": {
+                    "guard_id": row["guard_id"],
+                    "name": row["name"],
+                    "unit_id": row["unit_id"],
+                    "zone_id": _clean(row["zone_id"]),
+                    "status": row["status"],
+                    "on_duty": bool(row["on_duty"]),
+                    "sos": bool(row["sos"]),
+                    "incident_id": _clean(row["incident_id"]),
+                    "last_fix_at": iso_utc(_clean(row["last_fix_at"])),
+                    "age_s": None if not has_fix else round(float(row["age_s"]), 1),
+                    "accuracy_m": _clean(row["accuracy_m"]),
+                    "speed_mps": _clean(row["speed_mps"]),
+                    "heading_deg": _clean(row["heading_deg"]),
+                    "battery_pct": _clean(row["battery_pct"]),
+                    "source": _clean(row["source"]),
+                    "post": [row["post_lon"], row["post_lat"]],
+                    "shift": row["shift"],
+                    "mobility": row["mobility"],
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -81,7 +85,8 @@ def create_blueprint(ctx) -> Blueprint:
     ds = ctx.dataset
     zones_json = feature_collection(ds.zones, ["zone_id", "name_zh", "name_en", "unit_kind"])
     units_json = feature_collection(
-        ds.units, ["unit_id", "name_zh", "name_en", "kind", "zone_id", "company", "address"])
+        ds.units, ["unit_id", "name_zh", "name_en", "kind", "zone_id", "company", "address"]
+    )
     openapi = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
 
     @bp.get("/api/v1/health")
@@ -91,8 +96,11 @@ def create_blueprint(ctx) -> Blueprint:
         try:
             started = time.perf_counter()
             ctx.store.redis.ping()
-            checks["redis"] = {"ok": True, "embedded": ctx.redis.embedded is not None,
-                               "ms": round((time.perf_counter() - started) * 1000, 2)}
+            checks["redis"] = {
+                "ok": True,
+                "embedded": ctx.redis.embedded is not None,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            }
         except Exception as exc:  # the health answer must say what is down, not fail
             ok = False
             checks["redis"] = {"ok": False, "error": str(exc)}
@@ -131,8 +139,14 @@ def create_blueprint(ctx) -> Blueprint:
     @bp.get("/api/v1/alarms")
     def alarms():
         open_sos = ctx.store.open_sos()
-        return jsonify({"alarms": [{"guard_id": gid, "kind": "sos", "at": iso_utc(ts)}
-                                   for gid, ts in sorted(open_sos.items())]})
+        return jsonify(
+            {
+                "alarms": [
+                    {"guard_id": gid, "kind": "sos", "at": iso_utc(ts)}
+                    for gid, ts in sorted(open_sos.items())
+                ]
+            }
+        )
 
     @bp.get("/api/v1/openapi.json")
     def openapi_json():
