@@ -186,6 +186,16 @@ def migrate(engine: Engine) -> str:
         return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
 
 
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
 def _insert_ignoring_duplicates(engine: Engine, table: sa.Table):
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing(index_elements=["stream_id"])

@@ -107,8 +107,9 @@ def ctx(settings, redis_handle, clean_engine, pilot, clock):
     """The whole app context on real Redis and SQL, with a movable clock."""
     from shouwang.app import build_context
 
-    context = build_context(settings, clock=clock, redis_handle=redis_handle,
-                            engine=clean_engine, dataset=pilot)
+    context = build_context(
+        settings, clock=clock, redis_handle=redis_handle, engine=clean_engine, dataset=pilot
+    )
     yield context
     context.close()
     context.store.wipe()

@@ -27,14 +27,24 @@ def assert_error_shape(resp, status: int, code: str | None = None) -> dict:
 @pytest.mark.parametrize(
     ("method", "url", "kwargs", "status", "code"),
     [
-        ("post", "/api/v1/positions", {"data": "not json", "content_type": "application/json"},
-         400, "invalid_json"),
+        (
+            "post",
+            "/api/v1/positions",
+            {"data": "not json", "content_type": "application/json"},
+            400,
+            "invalid_json",
+        ),
         ("post", "/api/v1/positions", {"json": {"no": "fixes"}}, 400, "invalid_request"),
         ("post", "/api/v1/positions", {}, 400, "invalid_request"),
         ("get", "/api/v1/ingest/osmand?lat=1", {}, 400, "invalid_request"),
         ("get", "/api/v1/ingest/osmand?id=ghost&lat=33.7&lon=118.3", {}, 403, "unknown_device"),
-        ("post", "/api/v1/ingest/owntracks", {"json": {"_type": "location"}}, 400,
-         "invalid_request"),
+        (
+            "post",
+            "/api/v1/ingest/owntracks",
+            {"json": {"_type": "location"}},
+            400,
+            "invalid_request",
+        ),
         ("get", "/api/v1/nothing-here", {}, 404, "not_found"),
         ("delete", "/api/v1/zones", {}, 405, "method_not_allowed"),
     ],

@@ -16,7 +16,13 @@ def test_health_reports_both_stores(client, ctx):
 def test_zones_and_units_geojson(client):
     zones = client.get("/api/v1/zones").get_json()
     assert zones["type"] == "FeatureCollection"
-    assert sorted(f["properties"]["zone_id"] for f in zones["features"]) == ["C", "E", "N", "S", "W"]
+    assert sorted(f["properties"]["zone_id"] for f in zones["features"]) == [
+        "C",
+        "E",
+        "N",
+        "S",
+        "W",
+    ]
     units = client.get("/api/v1/units").get_json()
     assert len(units["features"]) == 37
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in units["features"])
@@ -27,8 +33,16 @@ def test_guards_geojson_has_live_state(client, clock):
     body = client.get("/api/v1/guards").get_json()
     assert len(body["features"]) == 207
     props = body["features"][0]["properties"]
-    for key in ("status", "on_duty", "last_fix_at", "accuracy_m", "battery_pct", "unit_id",
-                "zone_id", "sos"):
+    for key in (
+        "status",
+        "on_duty",
+        "last_fix_at",
+        "accuracy_m",
+        "battery_pct",
+        "unit_id",
+        "zone_id",
+        "sos",
+    ):
         assert key in props
     assert body["features"][0]["geometry"] is None  # no fix yet
     statuses = {f["properties"]["status"] for f in body["features"]}

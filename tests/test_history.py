@@ -11,32 +11,69 @@ from live.store import RosterEntry
 
 
 def _roster(store):
-    store.load_roster([
-        RosterEntry(guard_id=f"G{i}", device_id=f"d{i}", name="x", unit_id="U01", zone_id="C",
-                    shift="day", post_lon=118.38, post_lat=33.78)
-        for i in range(5)
-    ])
+    store.load_roster(
+        [
+            RosterEntry(
+                guard_id=f"G{i}",
+                device_id=f"d{i}",
+                name="x",
+                unit_id="U01",
+                zone_id="C",
+                shift="day",
+                post_lon=118.38,
+                post_lat=33.78,
+            )
+            for i in range(5)
+        ]
+    )
 
 
 def _fixes(store, clock, n: int) -> None:
-    items = [(f"G{i % 5}", Fix(device_id=f"d{i % 5}", lat=33.78 + i * 1e-5, lon=118.38,
-                               ts=clock.now + i, accuracy_m=5.0), True) for i in range(n)]
+    items = [
+        (
+            f"G{i % 5}",
+            Fix(
+                device_id=f"d{i % 5}",
+                lat=33.78 + i * 1e-5,
+                lon=118.38,
+                ts=clock.now + i,
+                accuracy_m=5.0,
+            ),
+            True,
+        )
+        for i in range(n)
+    ]
     store.record_fixes(items)
 
 
 def test_writer_copies_fixes_and_alarms_in_batches(store, clean_engine, clock):
     _roster(store)
     _fixes(store, clock, 23)
-    store.record_fixes([("G1", Fix(device_id="d1", lat=33.78, lon=118.38, ts=clock.now + 99,
-                                   alarm="sos", source="osmand"), True)])
+    store.record_fixes(
+        [
+            (
+                "G1",
+                Fix(
+                    device_id="d1",
+                    lat=33.78,
+                    lon=118.38,
+                    ts=clock.now + 99,
+                    alarm="sos",
+                    source="osmand",
+                ),
+                True,
+            )
+        ]
+    )
     writer = HistoryWriter(store, clean_engine, batch=10, consumer="w1")
     assert writer.drain_all() == 25  # 24 positions + 1 alarm
     assert records.count_rows(clean_engine, records.positions) == 24
     assert records.count_rows(clean_engine, records.alarms) == 1
     assert store.history_backlog() == 0
     with clean_engine.connect() as conn:
-        row = conn.execute(sa.select(records.positions).where(
-            records.positions.c.source == "osmand")).one()
+        row = conn.execute(
+            sa.select(records.positions).where(records.positions.c.source == "osmand")
+        ).one()
     assert row.guard_id == "G1" and row.accuracy_m is None
 
 

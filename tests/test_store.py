@@ -13,8 +13,17 @@ POST = (118.3800, 33.7800)
 
 
 def entry(gid: str, device: str, shift: str = "day", **kw) -> RosterEntry:
-    return RosterEntry(guard_id=gid, device_id=device, name=f"保安{gid}", unit_id="U01",
-                       zone_id="C", shift=shift, post_lon=POST[0], post_lat=POST[1], **kw)
+    return RosterEntry(
+        guard_id=gid,
+        device_id=device,
+        name=f"保安{gid}",
+        unit_id="U01",
+        zone_id="C",
+        shift=shift,
+        post_lon=POST[0],
+        post_lat=POST[1],
+        **kw,
+    )
 
 
 def fix(device: str, ts: float, lon: float = POST[0], lat: float = POST[1], **kw) -> Fix:
@@ -35,11 +44,13 @@ def test_roster_maps_devices_to_guards(roster):
 def test_status_follows_position_duty_and_age(roster, clock):
     clock.now = 1_763_712_000.0  # 2025-11-21 16:00 Asia/Shanghai: day shift on, night off
     roster.set_duty_override("G3", None)
-    roster.record_fixes([
-        ("G1", fix("d1", clock.now), True),                                 # at the gate
-        ("G2", fix("d2", clock.now, lon=POST[0] + 0.002), True),            # ~185 m away
-        ("G3", fix("d3", clock.now), True),                                 # night shift
-    ])
+    roster.record_fixes(
+        [
+            ("G1", fix("d1", clock.now), True),  # at the gate
+            ("G2", fix("d2", clock.now, lon=POST[0] + 0.002), True),  # ~185 m away
+            ("G3", fix("d3", clock.now), True),  # night shift
+        ]
+    )
     states = roster.states().set_index("guard_id")
     assert states.loc["G1", "status"] == GuardStatus.ON_POST
     assert states.loc["G2", "status"] == GuardStatus.PATROLLING
