@@ -16,6 +16,7 @@ Run: ``.venv/bin/python bench/ingest.py [--fixes 20000] [--threads 4]``
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -133,6 +134,8 @@ def bench_geoadd(client, fixes: list[dict], size: int = 100) -> float:
 
 
 def main() -> None:
+    # The bench measures the server, not its request log on the terminal.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fixes", type=int, default=20_000, help="fixes per measurement")
     parser.add_argument(
