@@ -85,9 +85,10 @@ class IngestService:
             self._log(outcome, protocol)
             return outcome
         now = self.clock()
-        guard_ids = self.store.guards_for_devices([f.device_id for _, f in fixes])
+        lookup = self.store.lookup_devices([f.device_id for _, f in fixes], now)
         known: list[tuple[int, Fix, str]] = []
-        for (index, fix), gid in zip(fixes, guard_ids, strict=True):
+        previous = []
+        for (index, fix), gid, prev in zip(fixes, lookup.guard_ids, lookup.previous, strict=True):
             if gid is None:
                 outcome.reject(
                     index,
@@ -100,8 +101,8 @@ class IngestService:
                 )
             else:
                 known.append((index, fix, gid))
+                previous.append(prev)
         if known:
-            previous = self.store.previous_fixes([gid for _, _, gid in known])
             verdicts = judge([f for _, f, _ in known], previous, now, self.filters)
             stored: list[tuple[str, Fix, bool]] = []
             alarms: list[tuple[str, Fix]] = []
@@ -115,7 +116,7 @@ class IngestService:
                 outcome.reject(index, [FieldError(fld, problem)], str(verdict))
                 if fix.alarm:
                     alarms.append((gid, fix))
-            self.store.record_fixes(stored, received_at=now)
+            self.store.record_fixes(stored, received_at=now, duty=lookup.duty)
             self.store.record_alarms(alarms)
         self.store.count_rejections(outcome.reasons)
         self._log(outcome, protocol)

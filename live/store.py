@@ -41,6 +41,15 @@ _FLOAT_FIELDS = frozenset(_FIX_FIELDS) - {"source", "charging"}
 
 
 @dataclass(frozen=True)
+class DeviceLookup:
+    """Guards, previous fixes and duty of the devices in one ingest request."""
+
+    guard_ids: list[str | None]  # per device id; None: unknown device
+    previous: list[PreviousFix | None]  # per device id
+    duty: dict[str, bool]  # per known guard id
+
+
+@dataclass(frozen=True)
 class RosterEntry:
     """What the live layer needs to know of a guard (from the reference data)."""
 
@@ -125,6 +134,7 @@ class LiveStore:
         self.tz = tz
         self.clock = clock
         self._roster_cache: tuple[str | None, dict[str, RosterEntry]] = (None, {})
+        self._device_index: dict[str, str] = {}
 
     # -- keys ---------------------------------------------------------------
     def key(self, name: str) -> str:
@@ -169,10 +179,52 @@ class LiveStore:
         cached_version, cached = self._roster_cache
         if version is not None and version == cached_version:
             return cached
+        return self._reload_roster(version)
+
+    def _reload_roster(self, version: str | None) -> dict[str, RosterEntry]:
         raw = self.redis.hgetall(self.key("roster"))
         roster = {gid: RosterEntry(**json.loads(text)) for gid, text in sorted(raw.items())}
         self._roster_cache = (version, roster)
+        self._device_index = {e.device_id: gid for gid, e in roster.items()}
         return roster
+
+    def lookup_devices(self, device_ids: Sequence[str], now: float) -> DeviceLookup:
+        """What ingest needs about reporting devices, in one round trip.
+
+        Guard ids come from the cached roster; the roster version, the
+        guards' previous fixes and their duty overrides are read in one
+        pipeline (a second one only when the roster changed meanwhile).
+        Phones report every few seconds each, so round trips are the cost.
+        """
+        for _ in range(2):
+            cached_version, roster = self._roster_cache
+            gids = [self._device_index.get(d) for d in device_ids]
+            known = sorted({g for g in gids if g is not None})
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.get(self.key("roster_version"))
+            for gid in known:
+                pipe.hmget(self.key(f"fix:{gid}"), ["ts", "lat", "lon"])
+            if known:
+                pipe.hmget(self.key("duty_override"), known)
+            version, *replies = pipe.execute()
+            if version is not None and version == cached_version:
+                break
+            self._reload_roster(version)
+        prev_by_gid = {}
+        for gid, (ts, lat, lon) in zip(known, replies[: len(known)], strict=True):
+            prev_by_gid[gid] = (
+                None if ts is None else PreviousFix(ts=float(ts), lat=float(lat), lon=float(lon))
+            )
+        duty = self._shift_duty(known, now, roster)
+        if known:
+            for gid, value in zip(known, replies[-1], strict=True):
+                if value is not None:
+                    duty[gid] = value == "on"
+        return DeviceLookup(
+            guard_ids=gids,
+            previous=[prev_by_gid.get(g) if g is not None else None for g in gids],
+            duty=duty,
+        )
 
     def guards_for_devices(self, device_ids: Sequence[str]) -> list[str | None]:
         """Guard id of each device id (None for an unknown device)."""
@@ -194,7 +246,11 @@ class LiveStore:
         return out
 
     def record_fixes(
-        self, items: Sequence[tuple[str, Fix, bool]], *, received_at: float | None = None
+        self,
+        items: Sequence[tuple[str, Fix, bool]],
+        *,
+        received_at: float | None = None,
+        duty: Mapping[str, bool] | None = None,
     ) -> None:
         """Store accepted fixes in one round trip.
 
@@ -205,6 +261,9 @@ class LiveStore:
             kept for history but does not move the guard.
         received_at
             Server time of receipt (epoch s).
+        duty
+            On-duty flags of these guards if the caller has them already
+            (from :meth:`lookup_devices`), saving a round trip.
 
         Every fix goes to the positions stream first (the history writer
         drains it into SQL); live ones also replace the latest fix, move the
@@ -214,8 +273,8 @@ class LiveStore:
         if not items:
             return
         now = self.clock() if received_at is None else received_at
-        roster = self.roster()
-        duty = self._duty_of([gid for gid, _, _ in items], now, roster)
+        if duty is None:
+            duty = self._duty_of([gid for gid, _, _ in items], now, self.roster())
         pipe = self.redis.pipeline(transaction=False)
         deltas = []
         for gid, fix, live in items:
@@ -311,15 +370,24 @@ class LiveStore:
             self.redis.hset(self.key("duty_override"), guard_id, "on" if on else "off")
         self.refresh_duty()
 
-    def _duty_of(
+    def _shift_duty(
         self, guard_ids: Sequence[str], now: float, roster: Mapping[str, RosterEntry]
     ) -> dict[str, bool]:
+        """Duty by shift pattern alone (no overrides)."""
         known = [g for g in guard_ids if g in roster]
         if not known:
             return {}
         shifts = np.array([roster[g].shift for g in known])
         offsets = np.array([rotation_offset(g) for g in known])
-        duty = dict(zip(known, on_duty(shifts, offsets, now, self.tz).tolist(), strict=True))
+        return dict(zip(known, on_duty(shifts, offsets, now, self.tz).tolist(), strict=True))
+
+    def _duty_of(
+        self, guard_ids: Sequence[str], now: float, roster: Mapping[str, RosterEntry]
+    ) -> dict[str, bool]:
+        duty = self._shift_duty(guard_ids, now, roster)
+        known = list(duty)
+        if not known:
+            return duty
         overrides = self.redis.hmget(self.key("duty_override"), known)
         for gid, value in zip(known, overrides, strict=True):
             if value is not None:
@@ -513,3 +581,4 @@ class LiveStore:
         for i in range(0, len(keys), 500):
             self.redis.delete(*keys[i : i + 500])
         self._roster_cache = (None, {})
+        self._device_index = {}
