@@ -8,7 +8,11 @@ one code path.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +54,32 @@ class RedisHandle:
                 self.embedded._cleanup()
             except Exception:  # pragma: no cover - best effort at shutdown
                 log.exception("stopping the embedded Redis failed")
+            if pid and not _wait_gone(pid, timeout_s=5.0):
+                # Redis refuses to exit when its final RDB save fails (e.g. the
+                # folder is gone). Every write is already in the AOF file, so
+                # stopping it hard loses nothing and leaves no stray server.
+                log.warning("embedded Redis %s did not stop; killing it", pid)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             log.info("embedded Redis stopped (pid %s)", pid)
+
+
+def _wait_gone(pid: int, timeout_s: float) -> bool:
+    """True once process ``pid`` has exited (or is a zombie), waiting up to ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def connect_redis(redis_url: str | None, state_dir: Path | str) -> RedisHandle:
