@@ -3,18 +3,20 @@
 The map must be readable on a police intranet with no internet, so the
 MapLibre style is a plain background and every base layer (zones, unit
 walls, streets) comes from the data set as GeoJSON layers. A raster tile URL
-(``MAP_TILES_URL``) is added underneath when configured.
+(``MAP_TILES_URL``) is added underneath when configured; when those tiles are
+GCJ-02 (``MAP_TILES_CRS=gcj02``, AMap/Tencent style) everything DRAWN is
+converted with :func:`drawing_projection`, while stored data stays WGS-84.
+No text labels on the map: MapLibre would fetch glyph fonts from the internet.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
 
-from dashboard.i18n import t
+Projection = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 STATUS_COLOURS = {
     "on_post": "#22c55e",
@@ -36,8 +38,13 @@ def map_style(theme: str = "dark", tiles_url: str | None = None) -> dict:
     style: dict = {
         "version": 8,
         "sources": {},
-        "layers": [{"id": "background", "type": "background",
-                    "paint": {"background-color": colours["background"]}}],
+        "layers": [
+            {
+                "id": "background",
+                "type": "background",
+                "paint": {"background-color": colours["background"]},
+            }
+        ],
     }
     if tiles_url:
         style["sources"]["tiles"] = {"type": "raster", "tiles": [tiles_url], "tileSize": 256}
@@ -45,8 +52,9 @@ def map_style(theme: str = "dark", tiles_url: str | None = None) -> dict:
     return style
 
 
-def view_of(bounds: tuple[float, float, float, float], width_px: int = 1200,
-            height_px: int = 800) -> tuple[dict, float]:
+def view_of(
+    bounds: tuple[float, float, float, float], width_px: int = 1200, height_px: int = 800
+) -> tuple[dict, float]:
     """Centre and zoom that fit ``bounds`` (minx, miny, maxx, maxy) in a map of that size."""
     minx, miny, maxx, maxy = bounds
     centre = {"lon": (minx + maxx) / 2, "lat": (miny + maxy) / 2}
@@ -65,56 +73,98 @@ def base_layers(zones: dict, units: dict, streets: dict, theme: str = "dark") ->
         zone_id = feature["properties"]["zone_id"]
         colour = ZONE_COLOURS.get(zone_id, "#94a3b8")
         one = {"type": "FeatureCollection", "features": [feature]}
-        layers.append({"source": one, "type": "fill", "color": colour, "opacity": 0.12,
-                       "below": "traces"})
-        layers.append({"source": one, "type": "line", "color": colour, "line": {"width": 3},
-                       "below": "traces"})
-    layers.append({"source": streets, "type": "line", "color": colours["street"],
-                   "line": {"width": 2}, "below": "traces"})
-    layers.append({"source": units, "type": "fill", "color": colours["wall"], "opacity": 0.18,
-                   "below": "traces"})
-    layers.append({"source": units, "type": "line", "color": colours["wall"],
-                   "line": {"width": 1.5}, "below": "traces"})
+        layers.append(
+            {"source": one, "type": "fill", "color": colour, "opacity": 0.12, "below": "traces"}
+        )
+        layers.append(
+            {
+                "source": one,
+                "type": "line",
+                "color": colour,
+                "line": {"width": 3},
+                "below": "traces",
+            }
+        )
+    layers.append(
+        {
+            "source": streets,
+            "type": "line",
+            "color": colours["street"],
+            "line": {"width": 2},
+            "below": "traces",
+        }
+    )
+    layers.append(
+        {
+            "source": units,
+            "type": "fill",
+            "color": colours["wall"],
+            "opacity": 0.18,
+            "below": "traces",
+        }
+    )
+    layers.append(
+        {
+            "source": units,
+            "type": "line",
+            "color": colours["wall"],
+            "line": {"width": 1.5},
+            "below": "traces",
+        }
+    )
     return layers
 
 
-def guard_traces(states: pd.DataFrame, lang: str = "zh") -> list[go.Scattermap]:
-    """One marker trace per status, so the legend reads as the status key."""
-    traces = []
-    has_fix = states["lon"].notna()
-    for status, colour in STATUS_COLOURS.items():
-        rows = states[has_fix & (states["status"] == status)]
-        age_min = np.round(rows["age_s"].to_numpy(dtype=float) / 60, 1)
-        battery = rows["battery_pct"].astype(float).round(0)
-        hover = (
-            rows["name"] + " (" + rows["guard_id"] + ")<br>"
-            + t("hover.unit", lang) + ": " + rows["unit_id"] + "<br>"
-            + t("hover.status", lang) + ": " + t(f"status.{status}", lang) + "<br>"
-            + t("hover.battery", lang) + ": " + battery.astype(str).str.replace("nan", "–")
-            + "%<br>" + t("hover.age", lang) + ": " + pd.Series(age_min, index=rows.index).astype(str)
-            + " min"
-        )
-        traces.append(go.Scattermap(
-            lon=rows["lon"], lat=rows["lat"], mode="markers",
-            marker={"size": 11, "color": colour},
-            name=f"{t(f'status.{status}', lang)} ({len(rows)})",
-            customdata=rows["guard_id"], hovertext=hover, hoverinfo="text",
-        ))
-    return traces
+def drawing_projection(drawn_crs: str) -> Projection:
+    """(lon, lat) arrays WGS-84 → the CRS the map is drawn in (``wgs84`` or ``gcj02``)."""
+    if drawn_crs == "wgs84":
+        return lambda lon, lat: (np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    if drawn_crs != "gcj02":
+        raise ValueError(f"unknown drawing CRS {drawn_crs!r} (wgs84 or gcj02)")
+    from geo.crs import wgs84_to_gcj02
+
+    def to_gcj02(lon, lat):
+        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        if lon.size == 0:
+            return lon, lat
+        out_lon, out_lat = wgs84_to_gcj02(lon, lat)
+        return np.where(np.isnan(lon), np.nan, out_lon), np.where(np.isnan(lat), np.nan, out_lat)
+
+    return to_gcj02
 
 
-def live_map_figure(base: list[dict], states: pd.DataFrame, centre: dict, zoom: float, *,
-                    lang: str = "zh", theme: str = "dark", tiles_url: str | None = None) -> go.Figure:
-    """The live map: base layers and guards by status."""
-    fig = go.Figure(guard_traces(states, lang))
-    colours = THEMES[theme]
-    fig.update_layout(
-        map={"style": map_style(theme, tiles_url), "center": centre, "zoom": zoom,
-             "layers": base},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        paper_bgcolor=colours["background"],
-        font={"color": colours["text"]},
-        legend={"bgcolor": "rgba(0,0,0,0.4)", "x": 0.01, "y": 0.99},
-        uirevision="keep-view",  # keep the user's pan/zoom across refreshes
-    )
-    return fig
+def project_geojson(collection: dict, project: Projection) -> dict:
+    """A copy of a GeoJSON FeatureCollection with every coordinate projected.
+
+    All coordinates of the collection go through ``project`` in one call.
+    """
+    flat: list[list[float]] = []
+
+    def collect(coords):
+        if coords and isinstance(coords[0], (int, float)):
+            flat.append(coords)
+        else:
+            for c in coords:
+                collect(c)
+
+    for feature in collection["features"]:
+        if feature.get("geometry"):
+            collect(feature["geometry"]["coordinates"])
+    if not flat:
+        return collection
+    xy = np.asarray([c[:2] for c in flat], dtype=float)
+    lon, lat = project(xy[:, 0], xy[:, 1])
+    it = iter(zip(lon.tolist(), lat.tolist(), strict=True))
+
+    def rebuild(coords):
+        if coords and isinstance(coords[0], (int, float)):
+            return list(next(it))
+        return [rebuild(c) for c in coords]
+
+    features = []
+    for feature in collection["features"]:
+        geometry = feature.get("geometry")
+        if geometry:
+            geometry = {**geometry, "coordinates": rebuild(geometry["coordinates"])}
+        features.append({**feature, "geometry": geometry})
+    return {**collection, "features": features}

@@ -1,0 +1,327 @@
+/*
+ * Shouwang map wall: the live feed applied to the map in place.
+ *
+ * Connects to the Socket.IO namespace /live (live/push.py) while a wall page
+ * is shown. A "snapshot" message replaces the client's model of every guard;
+ * "guards" messages carry only the guards that changed. The model is drawn by
+ * Plotly.restyle on the wall figure's guard traces (no figure reload from the
+ * server), one restyle in flight at a time: deltas arriving meanwhile are
+ * merged into the model and drawn together by the next restyle.
+ *
+ * The page hands over trace order, labels and element ids in the element
+ * carrying data-shouwang-wall (dashboard/wall/figures.py: client_config).
+ * window.shouwangWall exposes the state for the browser tests and the push
+ * benchmark (set .trace = true to record when each guard was drawn).
+ */
+(function () {
+  "use strict";
+
+  var wall = {
+    socket: null,
+    connected: false,
+    haveSnapshot: false,
+    startedAt: Date.now(),
+    model: new Map(), // guard id -> {name, unit, zone, lon, lat, st, ts}
+    sos: [],
+    offsetS: 0, // server clock minus browser clock, seconds
+    busy: false,
+    dirty: false,
+    pulseOn: true,
+    pulse: false, // the SOS halo needs its next pulse drawn
+    fullAt: 0, // when every trace was last redrawn
+    sosDrawn: "",
+    changed: new Set(),
+    graph: null,
+    trace: false, // when true: received[id] and drawn[id] = [lon, lat, Date.now()]
+    received: {},
+    drawn: {},
+    stats: { messages: 0, restyles: 0, lastRestyleMs: 0, errors: 0, firstDrawMs: 0 },
+  };
+  window.shouwangWall = wall;
+
+  var cachedText = null;
+  var cachedConfig = null;
+
+  function config() {
+    var el = document.querySelector("[data-shouwang-wall]");
+    if (!el) return null;
+    var text = el.getAttribute("data-shouwang-wall");
+    if (text !== cachedText) {
+      cachedText = text;
+      cachedConfig = JSON.parse(text);
+    }
+    return cachedConfig;
+  }
+
+  function byId(cfg, key) {
+    return document.getElementById(cfg.ids[key]);
+  }
+
+  function graphDiv(cfg) {
+    var outer = byId(cfg, "map");
+    return outer ? outer.querySelector(".js-plotly-plot") : null;
+  }
+
+  function ageText(cfg, ageS) {
+    if (ageS === null || ageS === undefined || isNaN(ageS)) return cfg.neverReported;
+    return (Math.max(ageS, 0) / 60).toFixed(1) + " " + cfg.minUnit;
+  }
+
+  function nowServerS() {
+    return Date.now() / 1000 + wall.offsetS;
+  }
+
+  // -- the feed ---------------------------------------------------------------
+  function onSnapshot(msg) {
+    wall.stats.messages += 1;
+    wall.offsetS = msg.t - Date.now() / 1000;
+    wall.model = new Map();
+    for (var i = 0; i < msg.ids.length; i++) {
+      wall.model.set(msg.ids[i], {
+        name: msg.name[i],
+        unit: msg.unit[i],
+        zone: msg.zone[i],
+        lon: msg.lon[i],
+        lat: msg.lat[i],
+        st: msg.st[i],
+        ts: msg.age[i] === null ? null : msg.t - msg.age[i],
+      });
+      wall.changed.add(msg.ids[i]);
+    }
+    wall.sos = msg.sos || [];
+    wall.haveSnapshot = true;
+    wall.fullAt = 0; // guards may have left traces the new model does not touch
+    schedule();
+  }
+
+  function onGuards(msg) {
+    wall.stats.messages += 1;
+    if (!wall.haveSnapshot) return; // the snapshot on connect has it all
+    wall.offsetS = msg.t - Date.now() / 1000;
+    var now = Date.now();
+    for (var i = 0; i < msg.ids.length; i++) {
+      var g = wall.model.get(msg.ids[i]);
+      if (!g) continue; // a roster change brings a new snapshot
+      g.lon = msg.lon[i];
+      g.lat = msg.lat[i];
+      g.st = msg.st[i];
+      g.ts = msg.age[i] === null ? null : msg.t - msg.age[i];
+      wall.changed.add(msg.ids[i]);
+      if (wall.trace) wall.received[msg.ids[i]] = [g.lon, g.lat, now];
+    }
+    if (msg.sos) wall.sos = msg.sos;
+    schedule();
+  }
+
+  // -- drawing ------------------------------------------------------------------
+  function schedule() {
+    wall.dirty = true;
+    if (!wall.busy) setTimeout(draw, 0);
+  }
+
+  function draw() {
+    if (wall.busy || !wall.dirty) return;
+    var cfg = config();
+    var gd = cfg && graphDiv(cfg);
+    if (!gd || !gd.data || !window.Plotly || !wall.haveSnapshot) return; // the 1 s loop retries
+    wall.busy = true;
+    wall.dirty = false;
+    var n = cfg.traceStatuses.length;
+    var traceOf = cfg.statusCodes.map(function (s) {
+      return cfg.traceStatuses.indexOf(s);
+    });
+    // Only traces that gained, lost or moved a guard are restyled; all of them when the
+    // figure is new (first render, language switch) or every 15 s (minutes in the hover).
+    var full = gd !== wall.graph || Date.now() - (wall.fullAt || 0) > 15000;
+    var drawnNow = wall.changed;
+    wall.changed = new Set();
+    var touched = new Set();
+    drawnNow.forEach(function (id) {
+      var g = wall.model.get(id);
+      if (!g) return;
+      if (g.trace !== undefined) touched.add(g.trace);
+      touched.add(g.lon === null ? -1 : traceOf[g.st]);
+    });
+    if (wall.pulse) touched.add(n);
+    wall.pulse = false;
+
+    var lon = [], lat = [], custom = [], k;
+    for (k = 0; k <= n; k++) {
+      lon.push([]);
+      lat.push([]);
+      custom.push([]);
+    }
+    var now = nowServerS();
+    wall.model.forEach(function (g, id) {
+      if (g.lon === null || g.lat === null) {
+        g.trace = undefined;
+        return;
+      }
+      var t = traceOf[g.st];
+      g.trace = t;
+      lon[t].push(g.lon);
+      lat[t].push(g.lat);
+      custom[t].push([id, g.name, g.unit, ageText(cfg, g.ts === null ? null : now - g.ts)]);
+    });
+    wall.sos.forEach(function (id) {
+      var g = wall.model.get(id);
+      if (g && g.lon !== null) {
+        lon[n].push(g.lon);
+        lat[n].push(g.lat);
+        custom[n].push([id]);
+      }
+    });
+    if (wall.sosDrawn !== wall.sos.join(",")) touched.add(n);
+    var traces = [];
+    for (k = 0; k <= n; k++) if (full || touched.has(k)) traces.push(k);
+    if (!traces.length) {
+      wall.busy = false;
+      return;
+    }
+    var update = { lon: [], lat: [], customdata: [], name: [], "marker.opacity": [] };
+    traces.forEach(function (k) {
+      update.lon.push(lon[k]);
+      update.lat.push(lat[k]);
+      update.customdata.push(custom[k]);
+      if (k < n) {
+        update.name.push(cfg.labels[cfg.traceStatuses[k]] + " " + lon[k].length);
+        update["marker.opacity"].push(gd.data[k].marker.opacity);
+      } else {
+        update.name.push(gd.data[k].name);
+        update["marker.opacity"].push(wall.pulseOn ? 0.75 : 0.25);
+      }
+    });
+
+    var started = performance.now();
+    var sosNow = wall.sos.join(",");
+    Promise.resolve(Plotly.restyle(gd, update, traces))
+      .then(function () {
+        wall.graph = gd;
+        if (full) wall.fullAt = Date.now();
+        wall.sosDrawn = sosNow;
+        wall.stats.restyles += 1;
+        wall.stats.lastRestyleMs = performance.now() - started;
+        // Page load to the first live drawing of every guard (the push bench reads it).
+        if (!wall.stats.firstDrawMs) wall.stats.firstDrawMs = performance.now();
+        if (wall.trace) {
+          var at = Date.now();
+          drawnNow.forEach(function (id) {
+            var g = wall.model.get(id);
+            if (g) wall.drawn[id] = [g.lon, g.lat, at];
+          });
+        }
+        showClientError(cfg, null);
+      })
+      .catch(function (err) {
+        wall.stats.errors += 1;
+        drawnNow.forEach(function (id) {
+          wall.changed.add(id);
+        });
+        wall.dirty = true;
+        showClientError(cfg, err);
+      })
+      .then(function () {
+        wall.busy = false;
+        if (wall.dirty) setTimeout(draw, 0);
+      });
+  }
+
+  function showClientError(cfg, err) {
+    var el = byId(cfg, "client_error");
+    if (!el) return;
+    if (err) {
+      console.error("shouwang wall:", err);
+      el.textContent = cfg.clientError + " " + (err && err.message ? err.message : err);
+      el.classList.remove("hidden");
+    } else if (!el.classList.contains("hidden")) {
+      el.classList.add("hidden");
+    }
+  }
+
+  // -- connection -----------------------------------------------------------------
+  function connect() {
+    if (!window.io) return;
+    wall.socket = window.io("/live", {
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 3000,
+      timeout: 5000,
+    });
+    wall.socket.on("connect", function () {
+      wall.connected = true;
+      wall.connectedAt = Date.now();
+      banner();
+    });
+    wall.socket.on("disconnect", function (reason) {
+      wall.connected = false;
+      wall.haveSnapshot = false;
+      wall.disconnectedAt = Date.now();
+      banner();
+      // A server-side disconnect is not retried by the client library itself.
+      if (reason === "io server disconnect") {
+        setTimeout(function () {
+          if (wall.socket && !wall.socket.connected) wall.socket.connect();
+        }, 1000);
+      }
+    });
+    wall.socket.on("connect_error", function () {
+      wall.connected = false;
+      banner();
+    });
+    wall.socket.on("snapshot", onSnapshot);
+    wall.socket.on("guards", onGuards);
+  }
+
+  function banner() {
+    var cfg = config();
+    if (!cfg) return;
+    var el = byId(cfg, "banner");
+    if (!el) return;
+    // Grace of 3 s after page load so a normal connect does not flash the banner.
+    var lost = !wall.connected && (wall.disconnectedAt || Date.now() - wall.startedAt > 3000);
+    el.classList.toggle("hidden", !lost);
+  }
+
+  function timeText(cfg, date, dateOnly) {
+    var opts = dateOnly
+      ? { timeZone: cfg.tz, month: "2-digit", day: "2-digit", weekday: "short" }
+      : { timeZone: cfg.tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
+    return new Intl.DateTimeFormat(cfg.lang === "zh" ? "zh-CN" : "en-GB", opts).format(date);
+  }
+
+  function everySecond() {
+    var cfg = config();
+    if (!cfg) {
+      if (wall.socket && wall.socket.connected) wall.socket.disconnect(); // left the wall
+      return;
+    }
+    if (!wall.socket) connect();
+    else if (!wall.socket.connected && !wall.socket.active) wall.socket.connect();
+    var clock = byId(cfg, "clock");
+    var today = new Date();
+    if (clock) clock.textContent = timeText(cfg, today, false);
+    var date = byId(cfg, "date");
+    if (date) date.textContent = timeText(cfg, today, true);
+    var newest = cfg.newest;
+    wall.model.forEach(function (g) {
+      if (g.ts !== null && (newest === null || newest === undefined || g.ts > newest)) newest = g.ts;
+    });
+    var newestEl = byId(cfg, "newest");
+    if (newestEl && newest) newestEl.textContent = timeText(cfg, new Date(newest * 1000), false);
+    banner();
+    // A new figure (first render, language switch) gets the model drawn at once; SOS pulses.
+    var gd = graphDiv(cfg);
+    var refresh = gd && (gd !== wall.graph || Date.now() - (wall.fullAt || 0) > 15000);
+    if (wall.sos.length) {
+      wall.pulseOn = !wall.pulseOn;
+      wall.pulse = true;
+    }
+    if (wall.haveSnapshot && (refresh || wall.sos.length || wall.dirty)) schedule();
+  }
+
+  setInterval(everySecond, 1000);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", everySecond);
+  } else {
+    everySecond();
+  }
+})();

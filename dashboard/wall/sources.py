@@ -1,0 +1,85 @@
+"""What the wall reads, gathered once from the app context."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
+from dashboard.wall.coverage import ZoneCoverageJob
+
+# The wall's map area on a wall screen, less the side band (a little small: the view must fit).
+MAP_WIDTH_PX, MAP_HEIGHT_PX = 1100, 760
+
+
+def _geojson(gdf: gpd.GeoDataFrame, columns: list[str]) -> dict:
+    if not len(gdf):
+        return {"type": "FeatureCollection", "features": []}
+    return json.loads(gdf[[*columns, "geometry"]].to_json(drop_id=True))
+
+
+@dataclass
+class WallSources:
+    """Live reads and fixed drawing inputs of the wall.
+
+    Attributes
+    ----------
+    states
+        Current guard states (the push relay's cached frame when it runs).
+    open_sos
+        guard id → SOS time (epoch s).
+    clock
+        Epoch seconds (the app context's clock).
+    zones
+        The joint-defence zones (ids, names, polygons).
+    coverage
+        The coverage job (``available`` False without the geo engine).
+    base
+        MapLibre layers for zones, streets and unit walls, in the drawing CRS.
+    project
+        WGS-84 → drawing CRS.
+    """
+
+    states: Callable[[], pd.DataFrame]
+    open_sos: Callable[[], dict[str, float]]
+    clock: Callable[[], float]
+    zones: gpd.GeoDataFrame
+    coverage: ZoneCoverageJob
+    base: list[dict]
+    project: Projection
+    centre: dict
+    zoom: float
+    tiles_url: str | None
+    tz: str
+
+    @classmethod
+    def from_context(cls, ctx) -> WallSources:
+        ds = ctx.dataset
+        relay = ctx.extras.get("push")
+        states = relay.states if relay is not None else ctx.store.states
+        project = drawing_projection(ctx.settings.MAP_TILES_CRS)
+        base = base_layers(
+            project_geojson(_geojson(ds.zones, ["zone_id", "name_zh"]), project),
+            project_geojson(_geojson(ds.units, ["unit_id", "name_zh"]), project),
+            project_geojson(_geojson(ds.streets, ["street_id"]), project),
+        )
+        minx, miny, maxx, maxy = ds.zones.total_bounds
+        (x0, x1), (y0, y1) = project([minx, maxx], [miny, maxy])
+        centre, zoom = view_of((x0, y0, x1, y1), MAP_WIDTH_PX, MAP_HEIGHT_PX)
+        return cls(
+            states=states,
+            open_sos=ctx.store.open_sos,
+            clock=ctx.clock,
+            zones=ds.zones,
+            coverage=ZoneCoverageJob(ds.zones, states),
+            base=base,
+            project=project,
+            centre=centre,
+            zoom=zoom,
+            tiles_url=ctx.settings.MAP_TILES_URL,
+            tz=ctx.settings.TIMEZONE,
+        )
