@@ -410,7 +410,12 @@ def count_rows(engine: Engine, table: sa.Table) -> int:
 
 
 def drop_everything(engine: Engine) -> None:
-    """Drop every table of ours and the Alembic version (tests, `--reset`)."""
+    """Drop every table in the database's schema (tests, `--reset`).
+
+    Reflects the database rather than trusting ``metadata``: tables of
+    feature modules not imported in this process are dropped too.
+    """
+    reflected = sa.MetaData()
+    reflected.reflect(engine)
     with engine.begin() as conn:
-        metadata.drop_all(conn)
-        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        reflected.drop_all(conn)

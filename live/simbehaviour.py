@@ -450,16 +450,21 @@ class GuardWorld:
         send = np.flatnonzero(due & ~lost)
         if not len(send):
             return []
+        first = ~self.reported[send]
         self.reported[send] = True
-        return self._fixes(send, now, s, duty)
+        return self._fixes(send, now, s, duty, first)
 
-    def _fixes(self, send: np.ndarray, now: float, s: float, duty: np.ndarray) -> list[SimFix]:
+    def _fixes(
+        self, send: np.ndarray, now: float, s: float, duty: np.ndarray, first: np.ndarray
+    ) -> list[SimFix]:
         rng = self.rng
         k = len(send)
         pos, vel = self.positions(s)
         pos, vel = pos[send], vel[send]
         u, z = rng.random((3, k)), rng.standard_normal((3, k))
-        bad = u[0] < BAD_FIX_SHARE
+        # A phone's first fix is never the hopeless kind here: every guard must be
+        # on the map within the demo's first half minute.
+        bad = (u[0] < BAD_FIX_SHARE) & ~first
         accuracy = np.where(
             bad, BAD_FIX_ACCURACY_M, 4.0 + (HONEST_NOISE_M - 4.0) * rng.beta(2, 3, k)
         )
