@@ -19,8 +19,10 @@ from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
 from live import records
+from live.fieldops import FieldOps
 from live.filters import FilterSettings
 from live.history import HistoryWriter
+from live.incidents import DispatchService
 from live.ingest import IngestService
 from live.redisconn import RedisHandle, connect_redis
 from live.store import LiveStore, RosterEntry
@@ -44,6 +46,8 @@ class AppContext:
     history: HistoryWriter
     geo: GeoService
     clock: Callable[[], float] = time.time
+    fieldops: FieldOps | None = None  # reinforcement, roll call, guard sign-in, reports
+    dispatch: DispatchService | None = None  # incidents, assignments, alarms, SOS (live.incidents)
     extras: dict = field(default_factory=dict)  # e.g. the SocketIO server
     owns: tuple[bool, bool] = (True, True)  # whether close() closes Redis, the engine
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -146,6 +150,10 @@ def build_context(
         history = HistoryWriter(store, engine, batch=settings.HISTORY_BATCH)
         geo = GeoService(dataset, walk_speed_mps=settings.WALK_SPEED_MPS,
                          ebike_speed_mps=settings.EBIKE_SPEED_MPS, tz=settings.TIMEZONE)
+        fieldops = FieldOps.build(
+            settings, engine=engine, store=store, dataset=dataset, geo=geo, clock=clock
+        )
+        dispatch, dispatch_job = build_dispatch(settings, engine, store, dataset, geo, clock)
     except BaseException:
         if owns[0]:
             handle.close()
@@ -160,15 +168,38 @@ def build_context(
         history=history,
         geo=geo,
         clock=clock,
+        fieldops=fieldops,
+        dispatch=dispatch,
+        extras={"background": [dispatch_job]},
         owns=owns,
     )
+
+
+def build_dispatch(settings: Settings, engine: Engine, store: LiveStore, dataset, geo, clock):
+    """The dispatch service and its background job; alarm points seeded, marks rebuilt."""
+    from live import alarm_points
+    from live.escalation import EscalationJob
+
+    service = DispatchService(
+        engine, store, dataset, geo, clock=clock, ack_timeout_s=settings.ACK_TIMEOUT_S,
+        sos_escalate_s=settings.SOS_ESCALATE_S, unassigned_alert_s=settings.UNASSIGNED_ALERT_S,
+        arrival_radius_m=settings.ARRIVAL_RADIUS_M, tz=settings.TIMEZONE,
+    )  # fmt: skip
+    service.alarm_secret = alarm_points.load_secret(settings.ALARM_KEY_SECRET, settings.state_dir)
+    alarm_points.seed(engine, dataset, service.alarm_secret, clock())
+    # Redis may have restarted empty while we were down: SQL holds who is sent where.
+    service.marks.rebuild(engine, remove_ended=True)
+    return service, EscalationJob(service)
 
 
 def create_app(ctx: AppContext) -> Flask:
     """The Flask server: API blueprints and the Dash pages, bound to ``ctx``."""
     from dashboard.app import create_dash
     from live.push import PushRelay
+    from shouwang.api import dispatch as dispatch_api
+    from shouwang.api import fieldops as fieldops_api
     from shouwang.api import geo as geo_api
+    from shouwang.api import guardpage
     from shouwang.api import ingest as ingest_api
     from shouwang.api import reference as reference_api
     from shouwang.api.errors import register_error_handlers
@@ -180,11 +211,19 @@ def create_app(ctx: AppContext) -> Flask:
     server.register_blueprint(ingest_api.create_blueprint(ctx.ingest, ctx.clock))
     server.register_blueprint(reference_api.create_blueprint(ctx))
     server.register_blueprint(geo_api.create_blueprint(ctx))
+    server.register_blueprint(dispatch_api.create_blueprint(ctx))
+    server.register_blueprint(fieldops_api.create_blueprint(ctx))
+    server.register_blueprint(guardpage.create_blueprint(ctx))
     # Threading mode: plain threads suit Redis and SQL clients without monkey-patching.
     socketio = SocketIO(server, async_mode="threading")
     ctx.extras["socketio"] = socketio
-    ctx.extras["push"] = PushRelay(ctx.store, socketio, interval_s=ctx.settings.PUSH_INTERVAL_S,
-                                   drawn_crs=ctx.settings.MAP_TILES_CRS)
+    guardpage.register_socketio(ctx, socketio)  # /guard namespace, guard relay, roll call closer
+    ctx.extras["push"] = PushRelay(
+        ctx.store,
+        socketio,
+        interval_s=ctx.settings.PUSH_INTERVAL_S,
+        drawn_crs=ctx.settings.MAP_TILES_CRS,
+    )
     ctx.extras.setdefault("background", []).append(ctx.extras["push"])
     create_dash(server, ctx)
     return server

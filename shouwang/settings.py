@@ -40,6 +40,16 @@ def _optional(text: str) -> str | None:
     return text.strip() or None
 
 
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
 DECLARED: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "Address the web server listens on."),
     Setting("PORT", 8050, "Port of the web server (map, API and phone ingest).", int),
@@ -69,7 +79,9 @@ DECLARED: tuple[Setting, ...] = (
         str(ROOT / ".state"),
         "Folder for the embedded Redis and the SQLite file.",
     ),
-    Setting("SIMULATE", True, "make demo runs the guard simulator (SIMULATE=0 to switch off).", _bool),
+    Setting(
+        "SIMULATE", True, "make demo runs the guard simulator (SIMULATE=0 to switch off).", _bool
+    ),
     Setting(
         "SIMULATOR_SPEEDUP",
         1.0,
@@ -95,7 +107,9 @@ DECLARED: tuple[Setting, ...] = (
         "Reject fixes time-stamped more than this many seconds in the future.",
         float,
     ),
-    Setting("FILTER_MAX_ACCURACY_M", 100.0, "Reject fixes whose accuracy is worse than this.", float),
+    Setting(
+        "FILTER_MAX_ACCURACY_M", 100.0, "Reject fixes whose accuracy is worse than this.", float
+    ),
     Setting(
         "FILTER_MAX_SPEED_MPS",
         15.0,
@@ -128,6 +142,21 @@ DECLARED: tuple[Setting, ...] = (
         _optional,
     ),
     Setting(
+        "MAP_TILES_CRS",
+        "wgs84",
+        "Coordinate system of the MAP_TILES_URL tiles: wgs84, or gcj02 for AMap/Tencent-style "
+        "tiles (positions and base layers are then converted for drawing; stored data stays "
+        "WGS-84).",
+        _choice("wgs84", "gcj02"),
+    ),
+    Setting(
+        "PUSH_INTERVAL_S",
+        0.5,
+        "The map wall's live feed sends one batch of changed guards at most this often "
+        "(seconds); a fix reaches the wall within about this time plus drawing time.",
+        float,
+    ),
+    Setting(
         "WALK_SPEED_MPS",
         1.4,
         "Walking speed of a guard on foot, for walking-time ranking and coverage.",
@@ -139,7 +168,57 @@ DECLARED: tuple[Setting, ...] = (
         "Street speed of a guard on an e-bike (mobility 'ebike' in the guard list).",
         float,
     ),
+    Setting(
+        "ACK_TIMEOUT_S",
+        60.0,
+        "A guard sent to an incident who has not acknowledged within this many seconds is "
+        "marked timed out and the next nearest available guard is offered.",
+        float,
+    ),
+    Setting(
+        "SOS_ESCALATE_S",
+        30.0,
+        "A guard's SOS that no dispatcher has acknowledged escalates again every this many "
+        "seconds (event sos_escalated).",
+        float,
+    ),
+    Setting(
+        "UNASSIGNED_ALERT_S",
+        120.0,
+        "An open incident with nobody sent for this many seconds is announced "
+        "(event incident_unassigned).",
+        float,
+    ),
+    Setting(
+        "ARRIVAL_RADIUS_M",
+        30.0,
+        "A sent guard whose live position comes within this distance of the incident is set "
+        "on scene automatically.",
+        float,
+    ),
+    Setting(
+        "ALARM_KEY_SECRET",
+        None,
+        "Secret the one-click alarm points' keys are derived from. Unset: a random secret is "
+        "created once in STATE_DIR/alarm_key.secret (set it when several hosts serve one "
+        "station).",
+        _optional,
+    ),
     Setting("LOG_LEVEL", "INFO", "Python logging level (DEBUG, INFO, WARNING…)."),
+    Setting(
+        "ROLL_CALL_MINUTES",
+        3.0,
+        "Minutes a guard has to answer a roll call (系统点名) on his phone page; later answers "
+        "count as late for one more such period.",
+        float,
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Secret that signs the guards' sign-in tokens. Unset: a random key is made once and "
+        "kept in STATE_DIR/secret_key, so restarts keep guards signed in.",
+        _optional,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in DECLARED}

@@ -2,6 +2,9 @@
 
 from alembic import context
 
+# Every module that defines tables on the shared metadata, so autogenerate
+# sees the whole schema and never proposes dropping a feature's tables.
+from live import dispatch_records, fieldops_records  # noqa: F401
 from live.records import metadata
 
 config = context.config
