@@ -37,7 +37,12 @@ def map_style(theme: str = "dark", tiles_url: str | None = None) -> dict:
     colours = THEMES[theme]
     style: dict = {
         "version": 8,
-        "sources": {},
+        # A style with an empty "sources" object loses it on its way through a
+        # Dash callback update, and MapLibre then rejects the style; one empty
+        # source keeps every page's redraws working.
+        "sources": {
+            "sw-none": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}
+        },
         "layers": [
             {
                 "id": "background",

@@ -361,7 +361,12 @@ def coverage_to_geojson(result: CoverageResult, *, precision: int = 6) -> dict[s
     members ``zones`` (the table as records), ``method`` and ``params``.
     """
     pct = dict(zip(result.zones["zone_id"], result.zones["covered_pct"], strict=True))
-    geoms = shapely.set_precision(result.gaps.geometry.to_numpy(), 10.0**-precision)
+    # Pointwise rounding: only for drawing, and unlike the topology-preserving
+    # mode it cannot fail ("unable to assign free hole to a shell") on the
+    # intricate gaps that walking reach leaves.
+    geoms = shapely.set_precision(
+        result.gaps.geometry.to_numpy(), 10.0**-precision, mode="pointwise"
+    )
     features = [
         {
             "type": "Feature",

@@ -102,3 +102,10 @@ def test_heat_filters(client):
     resp = client.get("/api/v1/heat?kind=arson&from=tomorrow")
     assert resp.status_code == 400
     assert {d["field"] for d in resp.get_json()["error"]["details"]} == {"kind", "from"}
+
+
+def test_walking_coverage_of_the_night_shift_draws_its_gaps(client):
+    """Planned 3-minute walking cover at 21:00 once broke polygon rounding."""
+    body = client.get("/api/v1/coverage?walk_s=180&at=21:00&method=exact").get_json()
+    assert len(body["zones"]) == 5
+    assert body["features"] and all(f["geometry"]["coordinates"] for f in body["features"])
