@@ -1,9 +1,10 @@
 """Ingest throughput: batch endpoint and single OsmAnd requests vs raw Redis GEOADD.
 
-Starts the real app (threaded Werkzeug server, as ``make demo`` serves it) on
-a free port with the pilot data, an embedded Redis (or ``REDIS_URL``) and a
-throw-away SQLite file (or ``DATABASE_URL``), then measures over HTTP from
-client threads on the same machine:
+Starts the real app as ``make demo`` serves it (``python -m shouwang serve``,
+threaded Werkzeug, its own process) on a free port with the pilot data, an
+embedded Redis (or ``REDIS_URL``) and a throw-away SQLite file (or
+``DATABASE_URL``), then measures over HTTP from client threads in this
+process:
 
 - batch: ``POST /api/v1/positions`` with 100 fixes per request;
 - OsmAnd: one ``GET /api/v1/ingest/osmand`` per fix (what a phone sends);
@@ -16,11 +17,12 @@ Run: ``.venv/bin/python bench/ingest.py [--fixes 20000] [--threads 4]``
 from __future__ import annotations
 
 import argparse
-import logging
 import os
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,12 +30,12 @@ from pathlib import Path
 import numpy as np
 import requests
 from tqdm import tqdm
-from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shouwang.app import build_context, create_app
-from shouwang.settings import load_settings
+from live.redisconn import connect_redis
+from shouwang.dataset import load_dataset
+from shouwang.settings import ROOT, load_settings
 
 
 def _fixes(guards, n: int, t0: float) -> list[dict]:
@@ -133,9 +135,44 @@ def bench_geoadd(client, fixes: list[dict], size: int = 100) -> float:
     return len(fixes) / elapsed
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(state: str, redis_url: str) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m shouwang serve`` as make demo would, without the simulator."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "STATE_DIR": state,
+        "REDIS_URL": redis_url,
+        "STORE_PREFIX": f"bench:{os.getpid()}:",
+        "LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shouwang", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/api/v1/health", timeout=2).ok:
+                return proc, url
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"server did not start: {proc.stderr.read()[-2000:]}")
+
+
 def main() -> None:
-    # The bench measures the server, not its request log on the terminal.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fixes", type=int, default=20_000, help="fixes per measurement")
     parser.add_argument(
@@ -147,32 +184,24 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="client threads")
     args = parser.parse_args()
 
+    dataset = load_dataset(load_settings().DATA_DIR)
+    guards = [(str(r.device_id), r.post_lon, r.post_lat) for r in dataset.guards.itertuples()]
     with tempfile.TemporaryDirectory() as state:
-        settings = load_settings().replace(
-            STATE_DIR=state,
-            STORE_PREFIX=f"bench:{os.getpid()}:",
-            DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{state}/bench.sqlite3",
-        )
-        ctx = build_context(settings)
-        app = create_app(ctx)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        url = f"http://127.0.0.1:{server.server_port}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        ctx.start_background()
-        guards = [
-            (str(r.device_id), r.post_lon, r.post_lat) for r in ctx.dataset.guards.itertuples()
-        ]
+        # The server runs in its own process (as in production) so client threads do
+        # not share its interpreter; Redis is ours, so the baseline hits the same one.
+        handle = connect_redis(os.environ.get("REDIS_URL"), state)
+        proc, url = _serve(state, handle.url)
         try:
             now = time.time()
-            baseline = bench_geoadd(ctx.store.redis, _fixes(guards, args.fixes, now))
+            baseline = bench_geoadd(handle.client, _fixes(guards, args.fixes, now))
             batch = bench_batch(url, _fixes(guards, args.fixes, now - 3000), args.threads)
             osmand = bench_osmand(url, _fixes(guards, args.osmand_fixes, now - 600), args.threads)
         finally:
-            server.shutdown()
-            ctx.store.wipe()
-            ctx.close()
-    where = "embedded Redis" if not settings.REDIS_URL else settings.REDIS_URL
-    print(f"\nIngest throughput ({where}, {args.threads} client threads, same machine)")
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+            handle.close()
+    where = "embedded Redis" if not os.environ.get("REDIS_URL") else os.environ["REDIS_URL"]
+    print(f"\nIngest throughput ({where}, server process + {args.threads} client threads)")
     print(f"{'path':<34}{'fixes/s':>10}{'vs GEOADD':>12}")
     print(f"{'raw Redis GEOADD, 100 per call':<34}{baseline:>10,.0f}{1.0:>11.2f}x")
     print(f"{'POST /api/v1/positions, 100/req':<34}{batch:>10,.0f}{batch / baseline:>11.3f}x")
