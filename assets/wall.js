@@ -36,8 +36,73 @@
     received: {},
     drawn: {},
     stats: { messages: 0, restyles: 0, lastRestyleMs: 0, errors: 0, firstDrawMs: 0 },
+    incidents: null, // open incidents and waiting SOS (dashboard/wall/incidents.py)
+    incDirty: false,
+    beepAt: 0,
+    beeps: 0,
   };
   window.shouwangWall = wall;
+
+  // -- incidents: JSON the wall's Dash callback writes every 2 s into a hidden element
+  var feedText = null;
+
+  function readIncidents(cfg) {
+    var el = byId(cfg, "incidents");
+    var text = el ? el.textContent : "";
+    if (!text || text === feedText) return;
+    feedText = text;
+    wall.incidents = JSON.parse(text);
+    wall.incDirty = true;
+  }
+
+  function hasWaiting() {
+    var f = wall.incidents;
+    return !!(f && f.incidents && f.incidents.some(function (i) { return i.waiting; }));
+  }
+
+  // The halo, core and centre traces after the SOS halo; null when nothing to draw.
+  function incidentUpdate(cfg, gd, redraw) {
+    var i0 = cfg.incidentTrace;
+    if (i0 === undefined || !gd.data || gd.data.length < i0 + 3 || !wall.incidents) return null;
+    if (!(redraw || wall.incDirty)) return null;
+    wall.incDirty = false;
+    var all = wall.incidents.incidents || [];
+    var waiting = all.filter(function (i) { return i.waiting; });
+    function col(list, key) { return list.map(function (i) { return i[key]; }); }
+    return {
+      traces: [i0, i0 + 1, i0 + 2],
+      update: {
+        lon: [col(waiting, "lon"), col(all, "lon"), col(all, "lon")],
+        lat: [col(waiting, "lat"), col(all, "lat"), col(all, "lat")],
+        customdata: [[], col(all, "hover"), []],
+        "marker.color": [col(waiting, "colour"), col(all, "colour"), "#ffffff"],
+        "marker.opacity": [wall.pulseOn ? 0.6 : 0.15, 1, 1],
+      },
+    };
+  }
+
+  // A short two-tone alarm (WebAudio; the browser may need one click on the page first).
+  function beep() {
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      wall.audio = wall.audio || new Ctx();
+      var ac = wall.audio;
+      if (ac.state === "suspended") ac.resume();
+      [0, 0.25].forEach(function (at, k) {
+        var osc = ac.createOscillator();
+        var gain = ac.createGain();
+        osc.frequency.value = k ? 660 : 880;
+        gain.gain.value = 0.25;
+        osc.connect(gain).connect(ac.destination);
+        osc.start(ac.currentTime + at);
+        osc.stop(ac.currentTime + at + 0.18);
+      });
+      wall.beeps += 1;
+    } catch (err) {
+      console.warn("shouwang wall: no sound", err);
+    }
+  }
 
   var cachedText = null;
   var cachedConfig = null;
@@ -142,7 +207,8 @@
       if (g.trace !== undefined) touched.add(g.trace);
       touched.add(g.lon === null ? -1 : traceOf[g.st]);
     });
-    if (wall.pulse) touched.add(n);
+    var pulsed = wall.pulse;
+    if (pulsed) touched.add(n);
     wall.pulse = false;
 
     var lon = [], lat = [], custom = [], k;
@@ -174,7 +240,8 @@
     if (wall.sosDrawn !== wall.sos.join(",")) touched.add(n);
     var traces = [];
     for (k = 0; k <= n; k++) if (full || touched.has(k)) traces.push(k);
-    if (!traces.length) {
+    var inc = incidentUpdate(cfg, gd, full || pulsed);
+    if (!traces.length && !inc) {
       wall.busy = false;
       return;
     }
@@ -194,7 +261,10 @@
 
     var started = performance.now();
     var sosNow = wall.sos.join(",");
-    Promise.resolve(Plotly.restyle(gd, update, traces))
+    Promise.resolve(traces.length ? Plotly.restyle(gd, update, traces) : null)
+      .then(function () {
+        return inc ? Plotly.restyle(gd, inc.update, inc.traces) : null;
+      })
       .then(function () {
         wall.graph = gd;
         if (full) wall.fullAt = Date.now();
@@ -214,6 +284,7 @@
       })
       .catch(function (err) {
         wall.stats.errors += 1;
+        if (inc) wall.incDirty = true;
         drawnNow.forEach(function (id) {
           wall.changed.add(id);
         });
@@ -311,11 +382,24 @@
     // A new figure (first render, language switch) gets the model drawn at once; SOS pulses.
     var gd = graphDiv(cfg);
     var refresh = gd && (gd !== wall.graph || Date.now() - (wall.fullAt || 0) > 15000);
-    if (wall.sos.length) {
+    try {
+      readIncidents(cfg);
+    } catch (err) {
+      console.error("shouwang wall: incidents", err);
+    }
+    var waiting = hasWaiting();
+    if (wall.sos.length || waiting) {
       wall.pulseOn = !wall.pulseOn;
       wall.pulse = true;
     }
-    if (wall.haveSnapshot && (refresh || wall.sos.length || wall.dirty)) schedule();
+    // An SOS no dispatcher has taken yet sounds every few seconds.
+    if (wall.incidents && wall.incidents.alarm && Date.now() - wall.beepAt > 2500) {
+      wall.beepAt = Date.now();
+      beep();
+    }
+    if (wall.haveSnapshot && (refresh || wall.sos.length || waiting || wall.dirty || wall.incDirty)) {
+      schedule();
+    }
   }
 
   setInterval(everySecond, 1000);

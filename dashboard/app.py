@@ -15,7 +15,7 @@ from pathlib import Path
 import dash
 from dash import Input, Output, State, dcc, html
 
-from dashboard import overview, wall
+from dashboard import coverage, dispatch, overview, wall
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dashboard.ids import Ids
 from dashboard.pages import Navigation, PlannedPage, error_box, shell
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 #: Announced in the navigation until their sub-packages exist.
-PLANNED = (PlannedPage("/dispatch", "nav.dispatch"), PlannedPage("/coverage", "nav.coverage"))
+PLANNED: tuple[PlannedPage, ...] = ()
 
 
 def build_pages(ctx) -> Navigation:
@@ -35,6 +35,9 @@ def build_pages(ctx) -> Navigation:
         return {p.path for p in pages}
 
     pages += [overview.page(ctx, built), wall.page(ctx)]
+    if getattr(ctx, "dispatch", None) is not None and getattr(ctx, "fieldops", None) is not None:
+        pages.append(dispatch.page(ctx))
+    pages.append(coverage.page(ctx))
     return Navigation(pages=pages, planned=PLANNED)
 
 

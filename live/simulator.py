@@ -34,6 +34,7 @@ import requests
 from live.fixes import KNOT_MPS
 from live.protocols import MAX_BATCH_FIXES
 from live.simbehaviour import GuardWorld, SimFix
+from live.simresponder import AutoResponder
 
 if TYPE_CHECKING:
     from shouwang.dataset import Dataset
@@ -141,6 +142,9 @@ class Simulator:
         Wall clock, epoch seconds.
     osmand_workers, batch_every_s, tick_s
         Phone-request threads, gateway POST interval, and how often the guards advance.
+    auto_respond
+        The guards answer their dispatch tasks by themselves (True: with the defaults
+        of :class:`live.simresponder.AutoResponder`; a dict: its options; None: never).
     """
 
     def __init__(
@@ -156,6 +160,7 @@ class Simulator:
         osmand_workers: int = 8,
         batch_every_s: float = 2.0,
         tick_s: float = 0.5,
+        auto_respond: bool | dict | None = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.world = GuardWorld(
@@ -177,6 +182,10 @@ class Simulator:
         self._done = threading.Event()
         self._done.set()
         self._local = threading.local()
+        options = auto_respond if isinstance(auto_respond, dict) else {}
+        self.responder = AutoResponder(
+            self.base_url, self, dataset.guards["guard_id"].astype(str), clock=clock, **options
+        ) if auto_respond else None  # fmt: skip
 
     # ------------------------------------------------------------------ behaviour
 
@@ -224,6 +233,9 @@ class Simulator:
                     HEALTH_WAIT_S,
                 )
             batcher.start()
+            if self.responder is not None:
+                threading.Thread(target=self.responder.run, args=(self._stop,), daemon=True,
+                                 name="sim-responder").start()  # fmt: skip
             while not self._stop.is_set():
                 try:
                     self._route(self.step(self.clock()), pool)

@@ -148,8 +148,12 @@ def build_context(
         )
         ingest = IngestService(store, filters, clock=clock)
         history = HistoryWriter(store, engine, batch=settings.HISTORY_BATCH)
-        geo = GeoService(dataset, walk_speed_mps=settings.WALK_SPEED_MPS,
-                         ebike_speed_mps=settings.EBIKE_SPEED_MPS, tz=settings.TIMEZONE)
+        geo = GeoService(
+            dataset,
+            walk_speed_mps=settings.WALK_SPEED_MPS,
+            ebike_speed_mps=settings.EBIKE_SPEED_MPS,
+            tz=settings.TIMEZONE,
+        )
         fieldops = FieldOps.build(
             settings, engine=engine, store=store, dataset=dataset, geo=geo, clock=clock
         )

@@ -75,12 +75,14 @@ def test_wall_layout_has_every_status_trace_and_a_client_config(app, ctx):
     layout = wall_layout(src, "zh")
     graph = find(layout, "wall-map")
     figure = graph.figure
-    assert len(figure.data) == len(TRACE_STATUSES) + 1
+    # Statuses, the SOS halo, then the incidents' halo, core and centre (wall/incidents.py).
+    assert len(figure.data) == len(TRACE_STATUSES) + 1 + 3
     assert figure.data[SOS_TRACE].hoverinfo == "skip"
     assert len(figure.layout.map.layers) > 10  # zones, streets, unit walls: no web tiles
-    assert figure.layout.map.style["sources"] == {}
+    assert "tiles" not in figure.layout.map.style["sources"]  # no raster tiles by default
     config = json.loads(find(layout, "wall-config").to_plotly_json()["props"]["data-shouwang-wall"])
     assert config["traceStatuses"] == list(TRACE_STATUSES)
+    assert config["incidentTrace"] == SOS_TRACE + 1
     assert config["ids"]["map"] == "wall-map" and config["ids"]["banner"] == "wall-banner"
     table = texts(find(layout, "wall-zones"))
     assert "覆盖率" in table  # the geo engine's coverage is installed

@@ -20,6 +20,7 @@ from dashboard.wall.figures import (
     wall_figure,
     zone_rows,
 )
+from dashboard.wall.incidents import incident_traces
 from dashboard.wall.sources import WallSources
 
 SIDE_REFRESH_MS = 2000
@@ -136,9 +137,11 @@ def wall_layout(src: WallSources, lang: str) -> html.Div:
         lang=lang,
         tiles_url=src.tiles_url,
     )
+    figure.add_traces(incident_traces(lang))  # after the SOS halo: see wall/incidents.py
     zones, alarms, lost = side_band(src, states, lang)
     ids = {k.lower(): v.value for k, v in WallIds.__members__.items()}
     config = client_config(lang, src.tz, ids)
+    config["incidentTrace"] = config["sosTrace"] + 1
     newest = states["last_fix_at"].max()
     config["newest"] = float(newest) if newest == newest else None
     return html.Div(
@@ -152,6 +155,8 @@ def wall_layout(src: WallSources, lang: str) -> html.Div:
             ),
             html.Div(id=WallIds.ERROR, className="error"),
             html.Div(id=WallIds.CLIENT_ERROR, className="error hidden"),
+            html.Div(id=WallIds.SOS_BANNER, className="sos-banners"),
+            html.Div(id=WallIds.INCIDENTS, className="hidden"),  # JSON for wall.js
             html.Div(
                 id=WallIds.CONFIG,
                 className="hidden",
@@ -183,6 +188,7 @@ def wall_layout(src: WallSources, lang: str) -> html.Div:
                             html.H2(t("wall.alarms", lang)),
                             # Incidents (dispatch workflow) join the SOS alarms in this list.
                             html.Div(id=WallIds.ALARMS, children=alarms),
+                            html.Div(id=WallIds.INCIDENT_LIST),
                             html.H2(t("wall.signal_lost", lang)),
                             html.Div(id=WallIds.SIGNAL_LOST, children=lost),
                         ],

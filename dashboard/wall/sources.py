@@ -55,6 +55,8 @@ class WallSources:
     zoom: float
     tiles_url: str | None
     tz: str
+    #: Open incidents (dispatch service views), None without the dispatch workflow.
+    incidents: Callable[[], list[dict]] | None = None
 
     @classmethod
     def from_context(cls, ctx) -> WallSources:
@@ -82,4 +84,23 @@ class WallSources:
             zoom=zoom,
             tiles_url=ctx.settings.MAP_TILES_URL,
             tz=ctx.settings.TIMEZONE,
+            incidents=_open_incidents(getattr(ctx, "dispatch", None)),
         )
+
+    def zone_names(self, lang: str) -> dict[str, str]:
+        col = "name_zh" if lang == "zh" else "name_en"
+        return dict(
+            zip(self.zones["zone_id"].astype(str), self.zones[col].astype(str), strict=True)
+        )
+
+    def guard_names(self) -> dict[str, str]:
+        states = self.states()
+        return dict(zip(states["guard_id"].astype(str), states["name"].astype(str), strict=True))
+
+
+def _open_incidents(service) -> Callable[[], list[dict]] | None:
+    if service is None:
+        return None
+    from live.dispatch_reads import list_incidents
+
+    return lambda: list_incidents(service, status=["open", "dispatched", "on_scene"], limit=200)

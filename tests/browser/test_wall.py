@@ -68,13 +68,13 @@ def test_overview_and_wall_load_without_console_errors(
     assert console_errors() == []
 
     open_wall(browser, live_server, wait_for)
-    table = browser.find_element("css selector", ".zone-table").text
+    table = browser.execute_script("return document.querySelector('.zone-table').innerText")
     for zone in ("东区", "西区", "南区", "北区", "中心区"):
         assert zone in table
     traces = browser.execute_script(
         "return document.getElementById('wall-map').querySelector('.js-plotly-plot').data.length"
     )
-    assert traces == 6  # five statuses and the SOS halo
+    assert traces == 9  # five statuses, the SOS halo, the incidents' halo, core and centre
     time.sleep(1.5)  # one more second of live updates and clock ticks
     assert browser.find_element("id", "wall-clock").text.strip()
     screenshot("wall")
