@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +32,7 @@ import redis
 from sqlalchemy.engine import Connection, Engine
 
 from live import audit
+from live.jobs import ThreadJob
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def guards_to_notify(event: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-class GuardRelay:
+class GuardRelay(ThreadJob):
     """Relay store events to guard rooms (``guard:{id}``) on the ``/guard`` namespace.
 
     Parameters
@@ -110,15 +110,16 @@ class GuardRelay:
         ``emit(event_name, payload, room)``; the app passes a Socket.IO emit.
     """
 
+    thread_name = "guard-relay"
+
     def __init__(
         self, redis_client: redis.Redis, channel: str, emit: Callable[[str, dict, str], None]
     ) -> None:
+        super().__init__()
         self.redis = redis_client
         self.channel = channel
         self.emit = emit
         self.relayed = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def handle(self, data: str) -> int:
         """Relay one raw channel message; returns how many guards it went to."""
@@ -134,18 +135,6 @@ class GuardRelay:
             self.emit(name, event, f"guard:{gid}")
         self.relayed += len(guard_ids)
         return len(guard_ids)
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="guard-relay", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -166,30 +155,19 @@ class GuardRelay:
                 pubsub.close()
 
 
-class RollCallCloser:
+class RollCallCloser(ThreadJob):
     """Background job: close roll calls whose deadline has passed, every ``every_s``.
 
     Closing is a conditional update in SQL, so with several processes each
     roll call is closed (and its missing guards marked) exactly once.
     """
 
+    thread_name = "rollcall-closer"
+
     def __init__(self, rollcalls, every_s: float = 5.0) -> None:
+        super().__init__()
         self.rollcalls = rollcalls
         self.every_s = every_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="rollcall-closer", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):

@@ -17,6 +17,8 @@ from collections.abc import Callable
 import geopandas as gpd
 import pandas as pd
 
+from live.jobs import ThreadJob
+
 log = logging.getLogger(__name__)
 
 RADIUS_M = 300.0
@@ -32,7 +34,7 @@ def _engine():
         return None
 
 
-class ZoneCoverageJob:
+class ZoneCoverageJob(ThreadJob):
     """Keeps the latest straight-line coverage % per zone.
 
     Parameters
@@ -55,6 +57,7 @@ class ZoneCoverageJob:
         radius_m: float = RADIUS_M,
         every_s: float = 30.0,
     ) -> None:
+        super().__init__()
         self.zones = zones
         self.states = states
         self.radius_m = radius_m
@@ -64,8 +67,6 @@ class ZoneCoverageJob:
         self._latest: dict[str, float] | None = None
         self.computed_at: float | None = None
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     @property
     def available(self) -> bool:
@@ -101,18 +102,11 @@ class ZoneCoverageJob:
             self._latest, self.computed_at = latest, time.time()
         return latest
 
-    def start(self) -> None:
-        if self._engine is None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="wall-coverage", daemon=True)
-        self._thread.start()
+    thread_name = "wall-coverage"
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+    def start(self) -> None:
+        if self._engine is not None:  # nothing to compute without the geo engine
+            super().start()
 
     def _run(self) -> None:
         while True:
