@@ -270,6 +270,7 @@
         if (full) wall.fullAt = Date.now();
         wall.sosDrawn = sosNow;
         wall.stats.restyles += 1;
+        wall.failedInARow = 0;
         wall.stats.lastRestyleMs = performance.now() - started;
         // Page load to the first live drawing of every guard (the push bench reads it).
         if (!wall.stats.firstDrawMs) wall.stats.firstDrawMs = performance.now();
@@ -289,7 +290,11 @@
           wall.changed.add(id);
         });
         wall.dirty = true;
-        showClientError(cfg, err);
+        // A restyle in flight fails once when Dash swaps the whole figure (the
+        // language switch, a page refresh); the retry on the new figure draws
+        // it. Only a failure that repeats is a fault worth showing.
+        wall.failedInARow = (wall.failedInARow || 0) + 1;
+        if (wall.failedInARow > 1) showClientError(cfg, err);
       })
       .then(function () {
         wall.busy = false;
