@@ -258,13 +258,25 @@
         update["marker.opacity"].push(wall.pulseOn ? 0.75 : 0.25);
       }
     });
+    if (inc) {
+      // One restyle (one map render) for guards and incidents together.
+      update["marker.color"] = traces.map(function (k) {
+        return gd.data[k].marker.color;
+      });
+      inc.traces.forEach(function (k, j) {
+        traces.push(k);
+        update.lon.push(inc.update.lon[j]);
+        update.lat.push(inc.update.lat[j]);
+        update.customdata.push(inc.update.customdata[j]);
+        update.name.push(gd.data[k].name);
+        update["marker.opacity"].push(inc.update["marker.opacity"][j]);
+        update["marker.color"].push(inc.update["marker.color"][j]);
+      });
+    }
 
     var started = performance.now();
     var sosNow = wall.sos.join(",");
-    Promise.resolve(traces.length ? Plotly.restyle(gd, update, traces) : null)
-      .then(function () {
-        return inc ? Plotly.restyle(gd, inc.update, inc.traces) : null;
-      })
+    Promise.resolve(Plotly.restyle(gd, update, traces))
       .then(function () {
         wall.graph = gd;
         if (full) wall.fullAt = Date.now();

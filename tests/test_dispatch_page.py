@@ -141,15 +141,23 @@ def test_places_are_unit_centres_inside_the_wall_and_gates(pilot):
 # --------------------------------------------------------------------------- on the real ctx
 
 
-@pytest.fixture
-def clean_engine(engine):
-    """History and dispatch tables empty (live incidents removed), so counts are ours."""
+def empty_dispatch_tables(engine) -> None:
+    """Delete history, incidents (but the data set's) and every dispatch record."""
+    tables = (records.positions, records.alarms, incident_events, assignments, incident_dispatch,
+              alarm_points, audit_log)  # fmt: skip
     with engine.begin() as conn:
-        for table in (records.positions, records.alarms, incident_events, assignments,
-                      incident_dispatch, alarm_points, audit_log):  # fmt: skip
+        for table in tables:
             conn.execute(table.delete())
         conn.execute(records.incidents.delete().where(records.incidents.c.source != "history"))
-    return engine
+
+
+@pytest.fixture
+def clean_engine(engine):
+    """Dispatch tables empty before (no incident or busy guard of other tests) and after
+    (the next tests' maps must not show ours)."""
+    empty_dispatch_tables(engine)
+    yield engine
+    empty_dispatch_tables(engine)
 
 
 @pytest.fixture

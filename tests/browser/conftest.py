@@ -102,8 +102,12 @@ class LiveServer:
             return
         self._server.shutdown()
         self._server.server_close()
-        # Close the open websockets too: a dead process would drop them.
-        self.socketio.server.eio.disconnect()
+        # Close the open websockets too: a dead process would drop them. In a thread with
+        # a time limit: engine.io waits for each socket's queue to drain, which never
+        # happens for a client whose transport already went away with the server.
+        closer = threading.Thread(target=self.socketio.server.eio.disconnect, daemon=True)
+        closer.start()
+        closer.join(5)
         self._thread.join(5)
         self._server = None
 
