@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from live.redisconn import connect_redis
+from live.state.redisconn import connect_redis
 from shouwang.dataset import load_dataset
 from shouwang.settings import ROOT, load_settings
 

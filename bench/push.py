@@ -44,10 +44,10 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from live.redisconn import connect_redis  # noqa: E402
-from live.store import LiveStore, RosterEntry  # noqa: E402
-from shouwang.app import roster_from  # noqa: E402
+from live.state.redisconn import connect_redis  # noqa: E402
+from live.state.store import LiveStore, RosterEntry  # noqa: E402
 from shouwang.dataset import load_dataset  # noqa: E402
+from shouwang.runtime.app import roster_from  # noqa: E402
 
 CHROME_FLAGS = (
     "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-quic "

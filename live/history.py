@@ -16,8 +16,8 @@ import threading
 
 from sqlalchemy.engine import Engine
 
-from live import records
-from live.store import LiveStore
+from live.state.store import LiveStore
+from shouwang import records
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 import redis
 
-from live.status import GuardStatus, derive_status
-from live.store import LiveStore
+from live.state.status import GuardStatus, derive_status
+from live.state.store import LiveStore
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +289,7 @@ class PushRelay:
         newer = ~(model.ts[idx] > ts)  # a late event must not move a guard back
         idx, lon, lat, ts = idx[newer], lon[newer], lat[newer], ts[newer]
         model.lon[idx], model.lat[idx], model.ts[idx] = lon, lat, ts
-        # The store's own rules (live.status), applied to the guards that just moved.
+        # The store's own rules (live.state.status), applied to the guards that just moved.
         moved = pd.DataFrame(
             {
                 "on_duty": model.on_duty[idx],

@@ -41,8 +41,8 @@ def serve(simulate: bool) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
 
-    from shouwang.app import build_context, create_app
     from shouwang.dataset import DatasetError
+    from shouwang.runtime.app import build_context, create_app
 
     started = time.perf_counter()
     try:
@@ -56,7 +56,7 @@ def serve(simulate: bool) -> int:
         ctx.start_background()
         url = f"http://{settings.HOST}:{settings.PORT}/"
         if simulate:
-            from live.simulator import Simulator
+            from shouwang.sim.simulator import Simulator
 
             simulator = Simulator(
                 base_url=f"http://127.0.0.1:{settings.PORT}",

@@ -20,8 +20,8 @@ from geo.coverage import coverage_if_removed, coverage_to_geojson, zone_coverage
 from geo.heat import heat_layer
 from geo.nearest import nearest_guards, nearest_to_geojson
 from geo.network import build_street_graph
-from live.shifts import on_duty, rotation_offset
-from live.status import GuardStatus
+from live.state.shifts import on_duty, rotation_offset
+from live.state.status import GuardStatus
 
 GUARD_COLUMNS = ["guard_id", "name", "unit_id", "zone_id", "lon", "lat", "status", "on_duty",
                  "mobility"]  # fmt: skip

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from live import records
-from live.redisconn import connect_redis
-from live.store import LiveStore
+from live.state.redisconn import connect_redis
+from live.state.store import LiveStore
+from shouwang import records
 from shouwang.settings import ROOT, load_settings
 
 PILOT_DIR = ROOT / "data" / "pilot"
@@ -105,7 +105,7 @@ def settings(tmp_path, prefix):
 @pytest.fixture
 def ctx(settings, redis_handle, clean_engine, pilot, clock):
     """The whole app context on real Redis and SQL, with a movable clock."""
-    from shouwang.app import build_context
+    from shouwang.runtime.app import build_context
 
     context = build_context(
         settings, clock=clock, redis_handle=redis_handle, engine=clean_engine, dataset=pilot
@@ -117,7 +117,7 @@ def ctx(settings, redis_handle, clean_engine, pilot, clock):
 
 @pytest.fixture
 def app(ctx):
-    from shouwang.app import create_app
+    from shouwang.runtime.app import create_app
 
     return create_app(ctx)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from live.fixes import Fix
+from live.ingest.fixes import Fix
 
 
 @pytest.fixture

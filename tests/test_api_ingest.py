@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from live import records
+from shouwang import records
 
 
 @pytest.fixture

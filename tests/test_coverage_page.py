@@ -37,16 +37,16 @@ from dashboard.coverage.sources import (
 from dashboard.i18n import CATALOGUE, t
 from dashboard.ids import CoverageIds
 from geo.heat import KIND_LABELS_ZH
-from live import records
-from live.dispatch_records import (
+from live.ingest.fixes import Fix
+from shouwang import records
+from shouwang.labels import INCIDENT_KIND_LABELS_ZH
+from shouwang.records.dispatch_tables import (
     alarm_points,
     assignments,
     audit_log,
     incident_dispatch,
     incident_events,
 )
-from live.fixes import Fix
-from live.labels import INCIDENT_KIND_LABELS_ZH
 
 
 def texts(component) -> list[str]:

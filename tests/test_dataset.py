@@ -14,13 +14,13 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from shouwang.dataset import (
-    SPECS,
     Dataset,
     DatasetError,
     Problem,
     load_dataset,
     validate,
 )
+from shouwang.dataset.spec import SPECS
 
 PILOT = Path(__file__).resolve().parents[1] / "data" / "pilot"
 

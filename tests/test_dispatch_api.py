@@ -12,15 +12,15 @@ import sqlalchemy as sa
 from test_dispatch_rules import A_STATES
 from test_dispatch_rules import ASSIGNMENT_EDGES as ALLOWED
 
-from live import records
-from live.dispatch_records import (
+from live.ingest.fixes import Fix
+from shouwang import records
+from shouwang.records.dispatch_tables import (
     alarm_points,
     assignments,
     audit_log,
     incident_dispatch,
     incident_events,
 )
-from live.fixes import Fix
 
 ALL_TARGETS = [*A_STATES, "flying"]
 
@@ -339,7 +339,7 @@ def test_export_csv_and_geojson(ctx, client, on_duty, clock):
     assert f["geometry"] == {"type": "Point", "coordinates": [b["lon"], b["lat"]]}
     assert f["properties"]["status"] == "open" and f["properties"]["guards"] == ""
     later = clock.now + 3600
-    from live.dispatch_reads import iso
+    from shouwang.dispatch.reads import iso
 
     empty = client.get(f"/api/v1/incidents/export.geojson?from={iso(later)}").get_json(force=True)
     assert empty["features"] == []
@@ -373,7 +373,7 @@ def test_response_time_figures_over_the_api(ctx, client, on_duty, clock):
     assert [(g["zone_id"], g["kind"], g["kind_zh"]) for g in body["groups"]] == [
         ("C", "burglary", "入室盗窃")
     ]
-    from live.dispatch_reads import iso
+    from shouwang.dispatch.reads import iso
 
     none = client.get(f"/api/v1/stats/response-times?to={iso(start - 60)}").get_json()
     assert none["overall"]["total"]["count"] == 0 and none["groups"] == []

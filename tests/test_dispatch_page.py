@@ -27,17 +27,17 @@ from dashboard.dispatch.ops import ops_panels
 from dashboard.dispatch.sources import DispatchSources, places_of
 from dashboard.i18n import CATALOGUE, t
 from dashboard.wall.incidents import incident_feed, incident_lines, sos_banner
-from live import records
-from live.dispatch_records import (
+from live.ingest.fixes import Fix
+from shouwang import records
+from shouwang.dispatch.escalation import EscalationJob
+from shouwang.labels import ASSIGNMENT_STATUS_LABELS_ZH, INCIDENT_KIND_LABELS_ZH
+from shouwang.records.dispatch_tables import (
     alarm_points,
     assignments,
     audit_log,
     incident_dispatch,
     incident_events,
 )
-from live.escalation import EscalationJob
-from live.fixes import Fix
-from live.labels import ASSIGNMENT_STATUS_LABELS_ZH, INCIDENT_KIND_LABELS_ZH
 
 IDENTITY = lambda lon, lat: (np.asarray(lon, float), np.asarray(lat, float))  # noqa: E731
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from live.dispatch import (
+from shouwang.dispatch.rules import (
     ACTIVE,
     INCIDENT_KINDS,
     AssignmentStatus,
@@ -21,13 +21,13 @@ from live.dispatch import (
     derive_incident_status,
     response_times,
 )
-from live.labels import (
+from shouwang.labels import (
     ASSIGNMENT_STATUS_LABELS_ZH,
     INCIDENT_KIND_LABELS_ZH,
     INCIDENT_STATUS_LABELS_ZH,
 )
 
-# Written out edge by edge, independently of the table in live.dispatch.
+# Written out edge by edge, independently of the table in shouwang.dispatch.rules.
 ASSIGNMENT_EDGES = {
     ("assigned", "acknowledged"),
     ("assigned", "declined"),

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 import test_dispatch_api as api
 from test_dispatch_api import Events, assign, move, new_incident
 
-from live.dispatch_records import incident_dispatch
-from live.escalation import EscalationJob
-from live.fixes import Fix
+from live.ingest.fixes import Fix
+from shouwang.dispatch.escalation import EscalationJob
+from shouwang.records.dispatch_tables import incident_dispatch
 
 # The same clean tables and on-duty guards as the API tests.
 clean_engine = api.clean_engine
@@ -172,7 +172,7 @@ def test_arrival_is_detected_from_live_fixes(ctx, client, on_duty, clock, job):
 def test_work_survives_restarts_of_the_app_and_of_redis(
     settings, redis_handle, clean_engine, pilot, clock
 ):
-    from shouwang.app import build_context, create_app
+    from shouwang.runtime.app import build_context, create_app
 
     def up():
         ctx = build_context(settings, clock=clock, redis_handle=redis_handle,
@@ -237,8 +237,8 @@ def test_migration_0002_creates_exactly_the_dispatch_tables(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from live import records
-    from live.dispatch_records import (
+    from shouwang import records
+    from shouwang.records.dispatch_tables import (
         alarm_points,
         assignments,
         audit_log,

@@ -9,8 +9,8 @@ import sys
 import sqlalchemy as sa
 from test_fieldops_helpers import guard_row
 
-from live.fieldops_records import guard_pins, guard_signins
-from live.guardauth import demo_pin, load_secret_key, verify_pin
+from shouwang.auth.guards import demo_pin, load_secret_key, verify_pin
+from shouwang.records.fieldops_tables import guard_pins, guard_signins
 from shouwang.settings import ROOT
 
 
@@ -115,7 +115,7 @@ def test_changing_the_pin_ends_old_sessions(ctx, app, tmp_path):
         "PYTHONPATH": str(ROOT),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "live.guardauth", "set-pin", "G006", "--stdin"],
+        [sys.executable, "-m", "shouwang.auth.guards", "set-pin", "G006", "--stdin"],
         input="482913\n", capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -125,7 +125,7 @@ def test_changing_the_pin_ends_old_sessions(ctx, app, tmp_path):
     assert _signin(fresh, str(r.device_id), demo_pin(str(r.phone))).status_code == 401
     assert _signin(fresh, str(r.device_id), "482913").status_code == 200
     bad = subprocess.run(
-        [sys.executable, "-m", "live.guardauth", "set-pin", "G006", "--stdin"],
+        [sys.executable, "-m", "shouwang.auth.guards", "set-pin", "G006", "--stdin"],
         input="12ab\n", capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert bad.returncode == 1 and "4 to 8 digits" in bad.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from live.guardauth import demo_pin
+from shouwang.auth.guards import demo_pin
 
 
 def guard_row(ctx, guard_id: str):

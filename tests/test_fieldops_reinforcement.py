@@ -7,9 +7,9 @@ import json
 import sqlalchemy as sa
 from test_fieldops_helpers import at_post, put_on_duty, sign_in
 
-from live import audit
-from live.fieldops_records import reinforcement_alerts
-from live.status import haversine_m
+from live.state.status import haversine_m
+from shouwang.records import audit
+from shouwang.records.fieldops_tables import reinforcement_alerts
 
 # Around unit U01 (zone C): G010 (U03, zone C, on foot) is 368 m away in a
 # straight line but ~1,070 m on foot round the compound walls; G198 (U35,

@@ -8,8 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from test_fieldops_helpers import at_post, put_on_duty, sign_in
 
-from live.fieldops_records import guard_reports
-from live.reports import MAX_PHOTO_BYTES
+from shouwang.fieldops.reports import MAX_PHOTO_BYTES
+from shouwang.records.fieldops_tables import guard_reports
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(2000)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(500)

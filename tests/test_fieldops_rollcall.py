@@ -6,9 +6,9 @@ import shapely
 import sqlalchemy as sa
 from test_fieldops_helpers import at_post, guard_row, put_on_duty, sign_in
 
-from live import audit
-from live.fieldops_records import rollcall_guards
-from live.status import haversine_m
+from live.state.status import haversine_m
+from shouwang.records import audit
+from shouwang.records.fieldops_tables import rollcall_guards
 
 CALLED = ("G001", "G004", "G005", "G010", "G016")  # all of zone C
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from live.filters import (
+from live.ingest.filters import (
     EARTH_RADIUS_M,
     FilterSettings,
     PreviousFix,
@@ -17,7 +17,7 @@ from live.filters import (
     haversine_m,
     judge,
 )
-from live.fixes import Fix
+from live.ingest.fixes import Fix
 
 NOW = 1_700_000_000.0
 BASE_LAT, BASE_LON = 33.78, 118.38

@@ -6,7 +6,7 @@ import time
 
 from test_fieldops_helpers import at_post, put_on_duty, sign_in
 
-from live.fieldops import GuardRelay
+from shouwang.fieldops.service import GuardRelay
 
 
 def _received(sio, name: str, timeout_s: float = 5.0) -> list[dict]:

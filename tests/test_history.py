@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from live import records
-from live.fixes import Fix
 from live.history import HistoryWriter
-from live.store import RosterEntry
+from live.ingest.fixes import Fix
+from live.state.store import RosterEntry
+from shouwang import records
 
 
 def _roster(store):

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from live.fixes import (
+from live.ingest.fixes import (
     KMH_MPS,
     KNOT_MPS,
     MAX_DEVICE_ID_LEN,
@@ -22,7 +22,7 @@ from live.fixes import (
     parse_number,
     parse_timestamp,
 )
-from live.protocols import (
+from live.ingest.protocols import (
     MAX_BATCH_FIXES,
     decode_batch,
     decode_osmand,

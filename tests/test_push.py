@@ -15,7 +15,7 @@ import pytest
 
 from dashboard.wall import figures
 from live.push import NAMESPACE, STATUS_CODES, PushRelay
-from live.store import RosterEntry
+from live.state.store import RosterEntry
 
 
 @pytest.fixture
@@ -184,7 +184,7 @@ def test_a_roster_change_sends_everyone_a_new_snapshot(sio, relay, ctx):
         post_lon=118.37,
         post_lat=33.78,
     )
-    from shouwang.app import roster_from
+    from shouwang.runtime.app import roster_from
 
     ctx.store.load_roster([*roster_from(ctx.dataset), extra])
     relay.tick(ctx.store.clock() + relay.status_every_s)

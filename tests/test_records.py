@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from live import records
+from shouwang import records
 
 
 def test_migrate_is_idempotent_and_versioned(engine):

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from live.shifts import on_duty, rotation_offset, shift_window
+from live.state.shifts import on_duty, rotation_offset, shift_window
 
 TZ = "Asia/Shanghai"
 

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from live.filters import haversine_m
-from live.protocols import decode_batch, decode_osmand
-from live.simbehaviour import MAX_WALL_SPEED_MPS, GuardWorld, SimFix
-from live.simulator import Simulator, batch_item, osmand_params
+from live.ingest.filters import haversine_m
+from live.ingest.protocols import decode_batch, decode_osmand
+from shouwang.sim.behaviour import MAX_WALL_SPEED_MPS, GuardWorld, SimFix
+from shouwang.sim.simulator import Simulator, batch_item, osmand_params
 
 TZ = "Asia/Shanghai"
 #: 06:00 local: the night shift has two hours to go, the day shift starts at 08:00.
@@ -90,7 +90,7 @@ def implied_speeds(fixes: pd.DataFrame, subtract_accuracy: bool) -> pd.Series:
     f = fixes[fixes["accuracy_m"] <= 100].sort_values(["guard_id", "ts"])
     same = f["guard_id"].eq(f["guard_id"].shift())
     d = haversine_m(f["lat"].shift(), f["lon"].shift(), f["lat"], f["lon"])
-    if subtract_accuracy:  # as live.filters does: the new fix's own accuracy allowed for
+    if subtract_accuracy:  # as live.ingest.filters does: the new fix's own accuracy allowed for
         d = np.maximum(d - f["accuracy_m"], 0.0)
     return (d / (f["ts"] - f["ts"].shift()).clip(lower=1.0))[same]
 
@@ -340,7 +340,7 @@ def live_server(settings, redis_handle, clean_engine, pilot):
     """The real app (Redis, SQL, API) served over HTTP on a free port, wall clock."""
     from werkzeug.serving import make_server
 
-    from shouwang.app import build_context, create_app
+    from shouwang.runtime.app import build_context, create_app
 
     ctx = build_context(settings, redis_handle=redis_handle, engine=clean_engine, dataset=pilot)
     server = make_server("127.0.0.1", 0, create_app(ctx), threaded=True)

@@ -10,15 +10,15 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from live import records
-from live.dispatch_records import (
+from shouwang import records
+from shouwang.records.dispatch_tables import (
     alarm_points,
     assignments,
     audit_log,
     incident_dispatch,
     incident_events,
 )
-from live.simulator import Simulator
+from shouwang.sim.simulator import Simulator
 
 TZ = "Asia/Shanghai"
 
@@ -47,7 +47,7 @@ def served(settings, redis_handle, clean_engine, pilot):
     """The app with its background jobs (arrival detection), served on a free port."""
     from werkzeug.serving import make_server
 
-    from shouwang.app import build_context, create_app
+    from shouwang.runtime.app import build_context, create_app
 
     ctx = build_context(settings, redis_handle=redis_handle, engine=clean_engine, dataset=pilot)
     server = make_server("127.0.0.1", 0, create_app(ctx), threaded=True)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from live.fixes import Fix
-from live.store import GuardStatus, RosterEntry
+from live.ingest.fixes import Fix
+from live.state.store import GuardStatus, RosterEntry
 
 POST = (118.3800, 33.7800)
 
@@ -110,7 +110,7 @@ def test_rejection_counters(store):
 
 
 def test_prefixes_isolate_stores(redis_handle, roster):
-    from live.store import LiveStore
+    from live.state.store import LiveStore
 
     other = LiveStore(redis_handle.client, prefix=roster.prefix + "other:")
     try:

@@ -149,7 +149,7 @@ def _seconds(value) -> float | None:
 def response_figure(stats: dict, names: dict[str, str], lang: str) -> go.Figure:
     """P50 and P90 (not the mean) of each response measure per zone, one panel per measure.
 
-    ``stats`` is ``live.dispatch.response_times(..., by=("zone_id",))``.
+    ``stats`` is ``shouwang.dispatch.rules.response_times(..., by=("zone_id",))``.
     Bars are seconds; a zone without that step has no bar.
     """
     groups = {g.get("zone_id"): g for g in stats.get("groups", [])}

@@ -13,7 +13,7 @@ from dashboard.coverage.sources import RADIUS_RANGE_M, WALK_RANGE_MIN, CoverageS
 from dashboard.i18n import t
 from dashboard.ids import CoverageIds
 from geo.heat import PREVENTABLE_KINDS
-from live.dispatch import INCIDENT_KINDS
+from shouwang.dispatch.rules import INCIDENT_KINDS
 
 DEFAULT_RADIUS_M, DEFAULT_WALK_MIN = 300, 3
 DEFAULT_HEAT_MODE = "density"

@@ -22,8 +22,8 @@ import shapely
 
 from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
 from geo.coverage import counted_guards
-from live.dispatch import response_times
-from live.dispatch_reads import response_frame
+from shouwang.dispatch.reads import response_frame
+from shouwang.dispatch.rules import response_times
 
 log = logging.getLogger(__name__)
 

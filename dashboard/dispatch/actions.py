@@ -16,11 +16,11 @@ from typing import Any
 
 from dashboard.dispatch.sources import DispatchSources
 from dashboard.i18n import t
-from live.audit import Actor
-from live.dispatch import DispatchError
-from live.escalation import ack_sos as service_ack_sos
-from live.fieldops import FieldOpsError
-from live.labels import ASSIGNMENT_STATUS_LABELS_ZH
+from shouwang.dispatch.escalation import ack_sos as service_ack_sos
+from shouwang.dispatch.rules import DispatchError
+from shouwang.fieldops.service import FieldOpsError
+from shouwang.labels import ASSIGNMENT_STATUS_LABELS_ZH
+from shouwang.records.audit import Actor
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dashboard.dispatch.panels import incident_options, kind_label, sos_panel
 from dashboard.dispatch.sources import DispatchSources
 from dashboard.i18n import t
 from dashboard.ids import DispatchIds as D
-from live.dispatch import INCIDENT_KINDS
+from shouwang.dispatch.rules import INCIDENT_KINDS
 
 #: Live refresh of the incident panels (the service is read in-process; see callbacks).
 TICK_MS = 1000

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
-from live.dispatch_reads import list_incidents
+from shouwang.dispatch.reads import list_incidents
 
 #: The incident states a dispatcher still works on.
 OPEN_STATUSES = ("open", "dispatched", "on_scene")
@@ -71,9 +71,9 @@ class DispatchSources:
     Attributes
     ----------
     dispatch
-        :class:`live.incidents.DispatchService` (incidents, assignments, SOS).
+        :class:`shouwang.dispatch.service.DispatchService` (incidents, assignments, SOS).
     fieldops
-        :class:`live.fieldops.FieldOps` (reinforcement, roll call).
+        :class:`shouwang.fieldops.service.FieldOps` (reinforcement, roll call).
     geo
         :class:`shouwang.geoservice.GeoService` (ranking, routes, coverage).
     states

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import geopandas as gpd
 import pandas as pd
 
-from live.jobs import ThreadJob
+from shouwang.jobs import ThreadJob
 
 log = logging.getLogger(__name__)
 

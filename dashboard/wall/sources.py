@@ -101,6 +101,6 @@ class WallSources:
 def _open_incidents(service) -> Callable[[], list[dict]] | None:
     if service is None:
         return None
-    from live.dispatch_reads import list_incidents
+    from shouwang.dispatch.reads import list_incidents
 
     return lambda: list_incidents(service, status=["open", "dispatched", "on_scene"], limit=200)

@@ -12,16 +12,16 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.coverage.sources import CoverageSources
-from live import records
-from live.audit import Actor
-from live.dispatch_records import (
+from live.ingest.fixes import Fix
+from shouwang import records
+from shouwang.records.audit import Actor
+from shouwang.records.dispatch_tables import (
     alarm_points,
     assignments,
     audit_log,
     incident_dispatch,
     incident_events,
 )
-from live.fixes import Fix
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ import requests
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from live.guardauth import demo_pin
+from shouwang.auth.guards import demo_pin
 from tests.browser.test_dispatch_console import (  # noqa: F401 (clean_engine: a fixture)
     DESK,
     assignment_states,

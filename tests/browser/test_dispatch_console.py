@@ -16,15 +16,15 @@ import requests
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from live import records
-from live.dispatch_records import (
+from shouwang import records
+from shouwang.auth.guards import demo_pin
+from shouwang.records.dispatch_tables import (
     alarm_points,
     assignments,
     audit_log,
     incident_dispatch,
     incident_events,
 )
-from live.guardauth import demo_pin
 
 pytestmark = pytest.mark.browser
 
@@ -264,7 +264,7 @@ def test_the_app_restarts_in_the_middle_of_an_incident_and_it_is_cleared_after(
 ):  # fmt: skip
     """Stop the server (and its jobs) mid-incident, build a new context on the same Redis and
     SQL, serve it on the same port: the open console continues and the incident is cleared."""
-    from shouwang.app import build_context, create_app
+    from shouwang.runtime.app import build_context, create_app
     from tests.browser.conftest import LiveServer
 
     url = live_server.url

@@ -6,7 +6,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from live.guardauth import demo_pin
+from shouwang.auth.guards import demo_pin
 
 pytestmark = pytest.mark.browser
 

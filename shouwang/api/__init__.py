@@ -1,1 +1,0 @@
-"""HTTP API blueprints: one module per concern."""

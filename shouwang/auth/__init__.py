@@ -1,0 +1,1 @@
+"""Sign-in: the guard's device + PIN sign-in and its signed tokens (``guards``)."""

@@ -1,0 +1,8 @@
+"""The dispatch workflow: an incident's whole chain in one place.
+
+``rules`` holds the pure rules (kinds, transitions, availability, response
+times); ``service`` the incident and assignment service; ``candidates`` where
+an incident is and who can go; ``marks`` who is sent where (Redis, rebuilt
+from SQL); ``escalation`` the timers; ``alarm_points`` one-click alarms;
+``reads`` the views the console and API read.
+"""

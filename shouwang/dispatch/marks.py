@@ -1,0 +1,93 @@
+"""The dispatch marks in Redis: which guard is sent where, claimed atomically.
+
+The store's ``dispatched`` hash (guard → incident id) is what the map wall
+and the nearest-guard ranking read to show a guard as busy. The dispatch
+service claims a guard with ``HSETNX`` on that hash — one atomic step, so of
+two dispatchers (in any processes) sending the same guard at once exactly
+one wins. ``live/state/store.py`` offers only unconditional ``mark_dispatched``, so
+this helper works on ``store.redis`` with ``store.key("dispatched")``,
+keeping the key's name and meaning the store's.
+
+SQL is the truth: :meth:`DispatchMarks.rebuild` puts the marks of every
+active assignment back after Redis lost them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from live.state.store import LiveStore
+from shouwang.records.dispatch_tables import assignments
+from shouwang.records.tables import incidents
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DispatchMarks"]
+
+# Compare-and-delete: free a guard only if the mark is still this incident's.
+_RELEASE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
+
+class DispatchMarks:
+    """Claims and releases of guards on the store's ``dispatched`` hash."""
+
+    def __init__(self, store: LiveStore) -> None:
+        self.store = store
+        self.key = store.key("dispatched")
+        self._release = store.redis.register_script(_RELEASE)
+
+    def claim(self, guard_id: str, incident_id: str) -> bool:
+        """Atomically mark a free guard as sent to ``incident_id``; False if he is taken."""
+        return bool(self.store.redis.hsetnx(self.key, guard_id, incident_id))
+
+    def release(self, guard_id: str, incident_id: str) -> None:
+        """Free a guard, if his mark is still ``incident_id``'s."""
+        try:
+            self._release(keys=[self.key], args=[guard_id, incident_id])
+        except Exception:  # the periodic rebuild clears it later
+            log.exception("could not release %s from %s", guard_id, incident_id)
+
+    def holders(self, guard_ids: Sequence[str]) -> list[str | None]:
+        """The incident each guard is marked for (None: free)."""
+        return self.store.redis.hmget(self.key, list(guard_ids)) if guard_ids else []
+
+    def rebuild(self, engine: Engine, *, remove_ended: bool = False) -> int:
+        """Put every active assignment's mark back into Redis; returns their number.
+
+        With ``remove_ended`` (on start), marks of incidents SQL has closed or
+        cancelled are removed; a mark for an incident SQL does not know yet may
+        be a claim in flight in another process and is left alone.
+        """
+        with engine.connect() as conn:
+            active = conn.execute(
+                sa.select(assignments.c.guard_id, assignments.c.incident_id).where(
+                    assignments.c.active
+                )
+            ).all()
+            marks = self.store.redis.hgetall(self.key)
+            ended: set[str] = set()
+            if remove_ended and marks:
+                ended = set(
+                    conn.execute(
+                        sa.select(incidents.c.incident_id)
+                        .where(incidents.c.incident_id.in_(set(marks.values())))
+                        .where(incidents.c.status.in_(["closed", "cancelled"]))
+                    ).scalars()
+                )
+        pipe = self.store.redis.pipeline(transaction=False)
+        for gid, iid in active:
+            pipe.hset(self.key, gid, iid)
+        for gid, iid in marks.items():
+            if iid in ended:
+                pipe.hdel(self.key, gid)
+        pipe.execute()
+        return len(active)

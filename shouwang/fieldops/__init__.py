@@ -1,0 +1,3 @@
+"""Field operations: zone reinforcement, roll call and guards' clue and hazard
+reports, with the jobs that tell guards' phones (``service.FieldOps`` binds them).
+"""

@@ -1,0 +1,261 @@
+"""Field operations: zone reinforcement, roll call, guard reports, and the guard relay.
+
+:class:`FieldOps` bundles the services the guard page and the dispatch
+console use (built once per process by the app factory, ``ctx.fieldops``):
+
+- ``auth``: :class:`shouwang.auth.guards.GuardAuth` (sign-in, tokens);
+- ``reinforcements``: :class:`shouwang.fieldops.reinforcement.ReinforcementService`;
+- ``rollcalls``: :class:`shouwang.fieldops.rollcall.RollCallService`;
+- ``reports``: :class:`shouwang.fieldops.reports.ReportService`.
+
+How a guard's phone hears of things: every service announces what it did on
+the live store's events channel (``store.publish``), and :class:`GuardRelay`,
+a background job in EVERY web process, follows that channel and emits each
+event to the Socket.IO rooms ``guard:{guard_id}`` of the guards it names.
+A guard's phone is connected to one web process only; since each process
+relays what every process published, he hears of a roll call whichever
+process started it. Any layer can reach guards the same way: publish an
+event carrying ``"notify_guards": [guard ids]``.
+
+Each action is written to SQL (with its audit entry, same transaction)
+before the request is answered; the event is sent after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import redis
+from sqlalchemy.engine import Connection, Engine
+
+from shouwang.jobs import ThreadJob
+from shouwang.records import audit
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "GUARD_EVENTS",
+    "FieldOps",
+    "FieldOpsError",
+    "GuardRelay",
+    "RollCallCloser",
+    "guards_to_notify",
+    "write_audit",
+]
+
+#: Event types relayed to the guards they name, and the key holding the names.
+GUARD_EVENTS: dict[str, str] = {
+    "reinforcement": "guard_ids",
+    "rollcall": "guard_ids",
+    "assignment_changed": "guard_id",  # shouwang.dispatch.service: sent, cancelled, …
+}
+
+
+class FieldOpsError(Exception):
+    """A request the field-operations services refuse.
+
+    Attributes mirror the API error shape: ``status``, ``code``, ``message``,
+    ``details`` (each ``{"field", "problem"}``).
+    """
+
+    def __init__(
+        self, status: int, code: str, message: str, details: Sequence[Mapping[str, str]] = ()
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details = [dict(d) for d in details]
+
+
+def write_audit(
+    conn: Connection,
+    *,
+    at: float,
+    actor: str,
+    action: str,
+    target: str,
+    detail: Mapping[str, Any] | None = None,
+    remote_addr: str = "",
+) -> None:
+    """One :mod:`shouwang.records.audit` row in ``conn``'s transaction (the change and its record together)."""
+    who = audit.Actor(actor or "anonymous", remote_addr or None)
+    audit.write(conn, who, action, target, detail, at=at)
+
+
+def guards_to_notify(event: Mapping[str, Any]) -> list[str]:
+    """The guard ids an event is for (empty when it is for no guard in particular)."""
+    ids: list[str] = []
+    key = GUARD_EVENTS.get(str(event.get("type")))
+    value = event.get(key) if key else None
+    if isinstance(value, str):
+        ids.append(value)
+    elif value:
+        ids.extend(str(g) for g in value)
+    ids.extend(str(g) for g in event.get("notify_guards") or ())
+    return list(dict.fromkeys(ids))
+
+
+class GuardRelay(ThreadJob):
+    """Relay store events to guard rooms (``guard:{id}``) on the ``/guard`` namespace.
+
+    Parameters
+    ----------
+    redis_client
+        Redis client of the live store.
+    channel
+        The store's events channel.
+    emit
+        ``emit(event_name, payload, room)``; the app passes a Socket.IO emit.
+    """
+
+    thread_name = "guard-relay"
+
+    def __init__(
+        self, redis_client: redis.Redis, channel: str, emit: Callable[[str, dict, str], None]
+    ) -> None:
+        super().__init__()
+        self.redis = redis_client
+        self.channel = channel
+        self.emit = emit
+        self.relayed = 0
+
+    def handle(self, data: str) -> int:
+        """Relay one raw channel message; returns how many guards it went to."""
+        try:
+            event = json.loads(data)
+        except (TypeError, ValueError):
+            return 0
+        if not isinstance(event, dict):
+            return 0
+        guard_ids = guards_to_notify(event)
+        name = str(event.get("type", "notice"))
+        for gid in guard_ids:
+            self.emit(name, event, f"guard:{gid}")
+        self.relayed += len(guard_ids)
+        return len(guard_ids)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self.channel)
+                while not self._stop.is_set():
+                    message = pubsub.get_message(timeout=0.5)
+                    if message is not None and message["type"] == "message":
+                        try:
+                            self.handle(message["data"])
+                        except Exception:
+                            log.exception("guard relay: could not relay an event")
+            except redis.RedisError:
+                log.warning("guard relay: Redis unavailable; resubscribing", exc_info=True)
+                self._stop.wait(1.0)
+            finally:
+                pubsub.close()
+
+
+class RollCallCloser(ThreadJob):
+    """Background job: close roll calls whose deadline has passed, every ``every_s``.
+
+    Closing is a conditional update in SQL, so with several processes each
+    roll call is closed (and its missing guards marked) exactly once.
+    """
+
+    thread_name = "rollcall-closer"
+
+    def __init__(self, rollcalls, every_s: float = 5.0) -> None:
+        super().__init__()
+        self.rollcalls = rollcalls
+        self.every_s = every_s
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                self.rollcalls.close_due()
+            except Exception:
+                log.exception("roll call closer failed")
+
+
+class FieldOps:
+    """The field-operations services of one process (see the module docstring)."""
+
+    def __init__(self, *, auth, reinforcements, rollcalls, reports) -> None:
+        self.auth = auth
+        self.reinforcements = reinforcements
+        self.rollcalls = rollcalls
+        self.reports = reports
+
+    @classmethod
+    def build(
+        cls,
+        settings,
+        *,
+        engine: Engine,
+        store,
+        dataset,
+        geo,
+        clock: Callable[[], float],
+        seed_pins: bool = True,
+    ) -> FieldOps:
+        """Make the services from the product settings and seed missing demo PINs.
+
+        Parameters
+        ----------
+        settings
+            Product settings (``STATE_DIR``, ``SECRET_KEY``, ``STORE_PREFIX``,
+            ``ROLL_CALL_MINUTES``, ``POST_RADIUS_M``, ``SIGNAL_LOST_AFTER_S``).
+        engine, store, dataset, geo, clock
+            The process's parts (see :class:`shouwang.runtime.app.AppContext`).
+        seed_pins
+            Give guards without a PIN their demo PIN (see :mod:`shouwang.auth.guards`).
+        """
+        # Imported here: these modules import FieldOpsError from this one.
+        from shouwang.auth.guards import GuardAuth, load_secret_key
+        from shouwang.fieldops.reinforcement import ReinforcementService
+        from shouwang.fieldops.reports import ReportService
+        from shouwang.fieldops.rollcall import RollCallService
+
+        device_guard = cls._device_lookup(store)
+        auth = GuardAuth(
+            engine, store.redis, prefix=settings.STORE_PREFIX,
+            secret_key=load_secret_key(settings.SECRET_KEY, settings.state_dir),
+            device_guard=device_guard, clock=clock,
+        )  # fmt: skip
+        if seed_pins:
+            guards = dataset.guards
+            phones = dict(zip(guards["guard_id"].astype(str), guards["phone"].astype(str),
+                              strict=True))  # fmt: skip
+            added = auth.seed_demo_pins(phones)
+            if added:
+                log.info("demo PINs seeded for %d guards (last 4 digits of the phone)", added)
+        return cls(
+            auth=auth,
+            reinforcements=ReinforcementService(engine, store, geo, clock=clock),
+            rollcalls=RollCallService(
+                engine,
+                store,
+                units=dataset.units,
+                zone_ids=dataset.zones["zone_id"].astype(str),
+                window_s=settings.ROLL_CALL_MINUTES * 60.0,
+                post_radius_m=settings.POST_RADIUS_M,
+                fix_max_age_s=settings.SIGNAL_LOST_AFTER_S,
+                clock=clock,
+            ),  # fmt: skip
+            reports=ReportService(engine, store, settings.state_dir / "photos", clock=clock),
+        )
+
+    @staticmethod
+    def _device_lookup(store) -> Callable[[str | None], str | None]:
+        def device_guard(device_id: str | None) -> str | None:
+            if not device_id:
+                return None
+            return store.guards_for_devices([str(device_id)])[0]
+
+        return device_guard
+
+    def background_jobs(
+        self, redis_client: redis.Redis, channel: str, emit: Callable[[str, dict, str], None]
+    ) -> Iterable[object]:
+        """The jobs to run in a web process: the guard relay and the roll call closer."""
+        return [GuardRelay(redis_client, channel, emit), RollCallCloser(self.rollcalls)]

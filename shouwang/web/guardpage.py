@@ -1,0 +1,199 @@
+"""The guard's phone page ``/guard``: sign-in, the guard's own state, his Socket.IO room.
+
+The page and its script and style are served from ``shouwang/web/templates`` and
+``shouwang/web/static/guard`` (not ``assets/``, which Dash loads on every map
+page). Endpoints:
+
+``POST /api/v1/guard/signin``  device id + PIN → token (also set as an HttpOnly cookie)
+``GET  /api/v1/guard/me``      the signed-in guard, his open roll calls and reinforcement alerts
+
+Guard endpoints take the token as ``Authorization: Bearer …`` or the
+``sw_guard`` cookie (SameSite=Strict, so other sites cannot ride on it).
+Socket.IO: namespace ``/guard``; the client passes ``auth: {token}``; the
+connect handler checks it and joins the room ``guard:{guard_id}``, which
+:class:`shouwang.fieldops.service.GuardRelay` fills from the store's events channel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template, request, send_from_directory
+from flask_socketio import ConnectionRefusedError as SocketRefused
+from flask_socketio import SocketIO, join_room
+
+from shouwang import records
+from shouwang.auth.guards import AuthError, GuardSession
+from shouwang.fieldops.service import FieldOpsError
+from shouwang.labels import INCIDENT_KIND_LABELS_ZH
+from shouwang.records.dispatch_tables import assignments
+from shouwang.records.fieldops_tables import aware
+from shouwang.settings import ROOT
+from shouwang.web.errors import ApiError
+
+NAMESPACE = "/guard"
+COOKIE = "sw_guard"
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static" / "guard"
+VENDOR_SOCKETIO = ROOT / "assets" / "vendor" / "socket.io.min.js"
+
+
+def api_error(exc: FieldOpsError | AuthError) -> ApiError:
+    """The API error for a service refusal."""
+    if isinstance(exc, AuthError):
+        details = [{"field": "retry_after_s", "problem": str(exc.retry_after_s)}] if (
+            exc.retry_after_s is not None) else []  # fmt: skip
+        return ApiError(exc.status, exc.code, exc.message, details)
+    return ApiError(exc.status, exc.code, exc.message, exc.details)
+
+
+def bearer_token() -> str | None:
+    """The guard token of this request: Authorization Bearer, else the cookie."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(COOKIE) or None
+
+
+def require_guard(ctx) -> GuardSession:
+    """The signed-in guard of this request, or a 401 API error."""
+    try:
+        return ctx.fieldops.auth.verify(bearer_token())
+    except AuthError as exc:
+        raise api_error(exc) from exc
+
+
+def remote_addr() -> str:
+    return request.remote_addr or ""
+
+
+def _guard_state(ctx, guard_id: str) -> dict:
+    states = ctx.store.states()
+    row = states.loc[states["guard_id"] == guard_id]
+    if row.empty:
+        raise ApiError(404, "not_found", f"guard {guard_id} is no longer on the roster")
+    r = row.iloc[0]
+
+    def num(v):
+        return None if v != v else float(v)  # NaN → null
+
+    return {
+        "guard_id": guard_id,
+        "name": r["name"],
+        "unit_id": r["unit_id"],
+        "zone_id": r["zone_id"],
+        "device_id": r["device_id"],
+        "post_lon": num(r["post_lon"]),
+        "post_lat": num(r["post_lat"]),
+        "on_duty": bool(r["on_duty"]),
+        "status": r["status"],
+        "sos": bool(r["sos"]),
+        "incident_id": r["incident_id"] if isinstance(r["incident_id"], str) else None,
+        "last_fix_at": num(r["last_fix_at"]),
+    }
+
+
+def _assignment(ctx, guard_id: str) -> dict | None:
+    """The guard's active assignment (dispatch workflow), with its incident, or None."""
+    a, i = assignments.c, records.incidents.c
+    with ctx.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(a.assignment_id, a.incident_id, a.status, a.assigned_at, a.eta_s,
+                      i.kind, i.description, i.lon, i.lat, i.priority)
+            .select_from(assignments.join(records.incidents, i.incident_id == a.incident_id))
+            .where(a.guard_id == guard_id, a.active.is_(True))
+            .order_by(a.assigned_at.desc())
+            .limit(1)
+        ).first()  # fmt: skip
+    if row is None:
+        return None
+    out = dict(row._mapping)
+    out["assigned_at"] = aware(out["assigned_at"]).isoformat()
+    out["kind_zh"] = INCIDENT_KIND_LABELS_ZH.get(out["kind"], out["kind"])
+    return out
+
+
+def create_blueprint(ctx) -> Blueprint:
+    """Blueprint of the guard page and the guard's own endpoints, bound to ``ctx``."""
+    bp = Blueprint(
+        "guardpage",
+        __name__,
+        template_folder=str(HERE / "templates"),
+        static_folder=str(STATIC_DIR),
+        static_url_path="/guard/static",
+    )
+    auth = ctx.fieldops.auth
+
+    @bp.get("/guard")
+    def page():
+        return render_template("guard.html", roll_call_minutes=ctx.settings.ROLL_CALL_MINUTES)
+
+    @bp.get("/guard/vendor/socket.io.min.js")
+    def socketio_client():
+        return send_from_directory(VENDOR_SOCKETIO.parent, VENDOR_SOCKETIO.name)
+
+    @bp.post("/api/v1/guard/signin")
+    def signin():
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_json", "send a JSON object {device_id, pin}")
+        problems = []
+        device_id, pin = body.get("device_id"), body.get("pin")
+        if not isinstance(device_id, str) or not device_id.strip() or len(device_id) > 64:
+            problems.append({"field": "device_id", "problem": "is required (text, ≤ 64 chars)"})
+        if not isinstance(pin, str) or not pin.strip():
+            problems.append({"field": "pin", "problem": "is required"})
+        if problems:
+            raise ApiError(400, "invalid_request", "invalid sign-in", problems)
+        try:
+            guard_id, token = auth.sign_in(
+                device_id.strip(), pin.strip(), remote_addr=remote_addr()
+            )
+        except AuthError as exc:
+            error = api_error(exc)
+            response = jsonify(error.body())
+            if exc.retry_after_s is not None:
+                response.headers["Retry-After"] = str(exc.retry_after_s)
+            return response, exc.status
+        state = _guard_state(ctx, guard_id)
+        response = jsonify({"guard_id": guard_id, "token": token, "guard": state})
+        response.set_cookie(
+            COOKIE, token, max_age=int(auth.token_max_age_s), httponly=True, samesite="Strict",
+            secure=request.is_secure, path="/",
+        )  # fmt: skip
+        return response
+
+    @bp.get("/api/v1/guard/me")
+    def me():
+        session = require_guard(ctx)
+        gid = session.guard_id
+        body = {
+            "guard": _guard_state(ctx, gid),
+            "rollcalls": ctx.fieldops.rollcalls.pending_for(gid),
+            "reinforcements": ctx.fieldops.reinforcements.for_guard(gid),
+            "assignment": _assignment(ctx, gid),
+        }
+        return jsonify(body)
+
+    return bp
+
+
+def register_socketio(ctx, socketio: SocketIO) -> None:
+    """The ``/guard`` namespace and the jobs relaying events to guard rooms."""
+
+    @socketio.on("connect", namespace=NAMESPACE)
+    def _connect(auth=None):
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            session = ctx.fieldops.auth.verify(token or request.cookies.get(COOKIE))
+        except AuthError as exc:
+            raise SocketRefused(exc.code) from exc
+        join_room(f"guard:{session.guard_id}")
+        return True
+
+    def emit(event: str, payload: dict, room: str) -> None:
+        socketio.emit(event, payload, to=room, namespace=NAMESPACE)
+
+    jobs = ctx.fieldops.background_jobs(ctx.store.redis, ctx.store.events_channel, emit)
+    ctx.extras.setdefault("background", []).extend(jobs)
