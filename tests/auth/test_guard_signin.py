@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import sqlalchemy as sa
-from test_fieldops_helpers import guard_row
+from tests.fieldops.test_fieldops_helpers import guard_row
 
 from shouwang.auth.guards import demo_pin, load_secret_key, verify_pin
 from shouwang.records.fieldops_tables import guard_pins, guard_signins

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import sqlalchemy as sa
-from test_fieldops_helpers import at_post, put_on_duty, sign_in
+from tests.fieldops.test_fieldops_helpers import at_post, put_on_duty, sign_in
 
 from shouwang.fieldops.reports import MAX_PHOTO_BYTES
 from shouwang.records.fieldops_tables import guard_reports

@@ -7,8 +7,8 @@ import time
 
 import pytest
 import sqlalchemy as sa
-import test_dispatch_api as api
-from test_dispatch_api import Events, assign, move, new_incident
+import tests.web.test_dispatch_api as api
+from tests.web.test_dispatch_api import Events, assign, move, new_incident
 
 from live.ingest.fixes import Fix
 from shouwang.dispatch.escalation import EscalationJob

@@ -25,7 +25,7 @@ from geo.heat import (
     zone_breakdown,
 )
 
-PILOT = Path(__file__).resolve().parents[1] / "data" / "pilot"
+PILOT = Path(__file__).resolve().parents[2] / "data" / "pilot"
 LON0, LAT0 = 118.37, 33.78
 
 

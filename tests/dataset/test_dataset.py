@@ -22,7 +22,7 @@ from shouwang.dataset import (
 )
 from shouwang.dataset.spec import SPECS
 
-PILOT = Path(__file__).resolve().parents[1] / "data" / "pilot"
+PILOT = Path(__file__).resolve().parents[2] / "data" / "pilot"
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from test_fieldops_helpers import at_post, put_on_duty, sign_in
+from tests.fieldops.test_fieldops_helpers import at_post, put_on_duty, sign_in
 
 from shouwang.fieldops.service import GuardRelay
 

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from test_dispatch_rules import A_STATES
-from test_dispatch_rules import ASSIGNMENT_EDGES as ALLOWED
+from tests.dispatch.test_dispatch_rules import A_STATES
+from tests.dispatch.test_dispatch_rules import ASSIGNMENT_EDGES as ALLOWED
 
 from live.ingest.fixes import Fix
 from shouwang import records

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from test_fieldops_helpers import at_post, put_on_duty, sign_in
+from tests.fieldops.test_fieldops_helpers import at_post, put_on_duty, sign_in
 
 from live.state.status import haversine_m
 from shouwang.records import audit

@@ -32,7 +32,7 @@ from geo.routing import (
 CRS = local_crs(118.45, 33.75)
 OX, OY = (float(v) for v in to_local(118.45, 33.75, CRS))
 WALK = 1.4
-PILOT = Path(__file__).resolve().parents[1] / "data" / "pilot"
+PILOT = Path(__file__).resolve().parents[2] / "data" / "pilot"
 
 
 def lonlat(x, y):

@@ -25,7 +25,7 @@ from geo.network import build_street_graph
 
 CRS = pyproj.CRS.from_epsg(32650)  # UTM 50N, the pilot's zone
 X0, Y0 = (float(v) for v in to_local(118.3, 33.9, CRS))
-PILOT = Path(__file__).resolve().parents[1] / "data" / "pilot"
+PILOT = Path(__file__).resolve().parents[2] / "data" / "pilot"
 POLY_TOL = 0.0005  # a 128-gon covers 0.04 % less than its circle
 
 

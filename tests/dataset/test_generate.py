@@ -16,7 +16,7 @@ import shapely
 from data.generate import generate
 from shouwang.dataset import Dataset, load_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PILOT = ROOT / "data" / "pilot"
 FILES = sorted(p.name for p in PILOT.iterdir())
 KIND_COUNTS = {"government": 5, "residential": 13, "school": 6, "liquor": 6, "commercial": 7}
