@@ -7,7 +7,6 @@ script's output. Formats: ``docs/data-formats.md``.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 from datetime import datetime, timedelta, timezone
@@ -416,21 +415,3 @@ def generate(
     step("incidents")
     bar.close()
     return counts
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default data/pilot)"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help="random seed (default 54321)"
-    )
-    args = parser.parse_args(argv)
-    counts = generate(args.out, args.seed)
-    for name, n in counts.items():
-        print(f"{args.out / name}: {n}")
-
-
-if __name__ == "__main__":
-    main()

@@ -83,6 +83,13 @@ DECLARED: tuple[Setting, ...] = (
         "SIMULATE", True, "make demo runs the guard simulator (SIMULATE=0 to switch off).", _bool
     ),
     Setting(
+        "DEMO_PINS",
+        False,
+        "Give every guard without a PIN the pilot's demo PIN (last 4 digits of his phone). "
+        "python -m shouwang demo (make demo) turns it on; leave it off on a real station.",
+        _bool,
+    ),
+    Setting(
         "SIMULATOR_SPEEDUP",
         1.0,
         "Simulator clock rate: 1 is real time; larger values walk the simulated guards faster.",

@@ -97,6 +97,7 @@ def settings(tmp_path, prefix):
         STATE_DIR=str(tmp_path / "state"),
         DATA_DIR=str(PILOT_DIR),
         STORE_PREFIX=prefix,
+        DEMO_PINS=True,  # the sign-in tests use the pilot's demo PINs
         REDIS_URL=os.environ.get("REDIS_URL") or None,
         DATABASE_URL=os.environ.get("DATABASE_URL") or None,
     )

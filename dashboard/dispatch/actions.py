@@ -18,7 +18,7 @@ from dashboard.dispatch.sources import DispatchSources
 from dashboard.i18n import t
 from shouwang.dispatch.escalation import ack_sos as service_ack_sos
 from shouwang.dispatch.rules import DispatchError
-from shouwang.fieldops.service import FieldOpsError
+from shouwang.fieldops.errors import FieldOpsError
 from shouwang.labels import ASSIGNMENT_STATUS_LABELS_ZH
 from shouwang.records.audit import Actor
 

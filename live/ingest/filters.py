@@ -35,7 +35,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from live.ingest.fixes import Fix
+from live.fixes import Fix, PreviousFix
 
 #: Mean Earth radius (IUGG), metres.
 EARTH_RADIUS_M = 6_371_008.8
@@ -53,15 +53,6 @@ class FilterSettings:
     max_accuracy_m: float = 100.0
     max_speed_mps: float = 15.0
     reject_null_island: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class PreviousFix:
-    """The latest accepted fix of a device, as stored before the request."""
-
-    ts: float
-    lat: float
-    lon: float
 
 
 class Verdict(StrEnum):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from live.ingest.fixes import (
+from live.fixes import (
     KMH_MPS,
     DecodeError,
     FieldError,

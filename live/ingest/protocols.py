@@ -1,4 +1,4 @@
-"""Decoders for what real phone apps send, turned into :class:`live.ingest.fixes.Fix`.
+"""Decoders for what real phone apps send, turned into :class:`live.fixes.Fix`.
 
 Three wire formats, each decoded exactly as the apps send it (no change to the apps):
 
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from live.ingest.fixes import (
+from live.fixes import (
     KNOT_MPS,
     DecodeError,
     FieldError,

@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from live.fixes import FieldError, Fix
 from live.ingest.filters import FilterSettings, Verdict, judge
-from live.ingest.fixes import FieldError, Fix
 from live.state.store import LiveStore
 
 log = logging.getLogger(__name__)

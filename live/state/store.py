@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 import redis
 
-from live.ingest.filters import PreviousFix
-from live.ingest.fixes import Fix
+from live.fixes import Fix, PreviousFix
 from live.state.shifts import on_duty, rotation_offset
 from live.state.status import GuardStatus, derive_status
 

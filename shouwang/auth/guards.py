@@ -5,8 +5,8 @@ no PIN yet gets the pilot's demo PIN, **the last four digits of his phone
 number in guards.csv**, seeded on start (:meth:`GuardAuth.seed_demo_pins`).
 An admin changes one with::
 
-    python -m shouwang.auth.guards set-pin G001          # asks for the new PIN twice
-    echo 4821 | python -m shouwang.auth.guards set-pin G001 --stdin
+    python -m shouwang set-pin G001          # asks for the new PIN twice
+    echo 4821 | python -m shouwang set-pin G001 --stdin
 
 Sign-in answers a token signed with ``SECRET_KEY`` (itsdangerous) that holds
 the guard, his device and his PIN version; changing the PIN ends every
@@ -18,7 +18,6 @@ before it is answered.
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import hashlib
 import hmac
@@ -39,6 +38,7 @@ from sqlalchemy.engine import Engine
 
 from shouwang.records import audit
 from shouwang.records.fieldops_tables import guard_pins, guard_signins, utc
+from shouwang.records.tables import guards
 
 __all__ = [
     "AuthError",
@@ -351,51 +351,27 @@ class GuardAuth:
         return GuardSession(guard_id=guard_id, device_id=device_id)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m shouwang.auth.guards set-pin GUARD_ID [--stdin]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m shouwang.auth.guards", description=__doc__.split("\n")[0]
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    set_pin = sub.add_parser("set-pin", help="set a guard's PIN (4-8 digits)")
-    set_pin.add_argument("guard_id")
-    set_pin.add_argument("--stdin", action="store_true", help="read the PIN from standard input")
-    args = parser.parse_args(argv)
+def set_pin_command(engine: Engine, guard_id: str, read_pin: Callable[[], str | None]) -> int:
+    """Set ``guard_id``'s PIN from ``read_pin()`` (None: the two entries differ).
 
-    # The command needs the product's settings (DATABASE_URL, STATE_DIR); the
-    # import stays inside the command so the library part of live/ does not
-    # depend on the product shell.
-    from shouwang import records
-    from shouwang.settings import load_settings
-
-    settings = load_settings()
-    engine = records.make_engine(settings.database_url)
-    records.migrate(engine)
+    What ``python -m shouwang set-pin`` runs; prints the outcome and returns
+    the exit code (0 changed, 1 refused, 2 unknown guard).
+    """
     with engine.connect() as conn:
         known = conn.execute(
-            sa.select(records.guards.c.guard_id).where(records.guards.c.guard_id == args.guard_id)
+            sa.select(guards.c.guard_id).where(guards.c.guard_id == guard_id)
         ).scalar_one_or_none()
     if known is None:
-        print(f"unknown guard {args.guard_id!r} (not in the loaded guard list)", file=sys.stderr)
+        print(f"unknown guard {guard_id!r} (not in the loaded guard list)", file=sys.stderr)
         return 2
-    if args.stdin:
-        pin = sys.stdin.readline().strip()
-    else:
-        pin = getpass.getpass("new PIN: ")
-        if getpass.getpass("again: ") != pin:
-            print("the two PINs differ; nothing changed", file=sys.stderr)
-            return 1
+    pin = read_pin()
+    if pin is None:
+        print("the two PINs differ; nothing changed", file=sys.stderr)
+        return 1
     problem = valid_pin_problem(pin)
     if problem:
         print(f"PIN {problem}; nothing changed", file=sys.stderr)
         return 1
-    version = store_pin(
-        engine, args.guard_id, pin, now=time.time(), actor=f"cli:{getpass.getuser()}"
-    )
-    print(f"PIN of {args.guard_id} changed (version {version}); his old sessions are ended")
-    engine.dispose()
+    version = store_pin(engine, guard_id, pin, now=time.time(), actor=f"cli:{getpass.getuser()}")
+    print(f"PIN of {guard_id} changed (version {version}); his old sessions are ended")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

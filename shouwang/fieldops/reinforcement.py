@@ -25,7 +25,8 @@ from sqlalchemy.engine import Engine
 from geo.nearest import NoGuardOnDuty, nearest_guards
 from live.state.store import LiveStore
 from shouwang import records
-from shouwang.fieldops.service import FieldOpsError, write_audit
+from shouwang.fieldops.errors import FieldOpsError
+from shouwang.records.audit import write_entry as write_audit
 from shouwang.records.fieldops_tables import aware, reinforcement_alerts, reinforcements, utc
 
 __all__ = ["ANSWERS", "SCOPES", "ReinforcementService"]

@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from live.state.store import LiveStore
-from shouwang.fieldops.service import FieldOpsError, write_audit
+from shouwang.fieldops.errors import FieldOpsError
+from shouwang.records.audit import write_entry as write_audit
 from shouwang.records.fieldops_tables import aware, guard_reports, utc
 
 __all__ = ["KINDS", "MAX_PHOTO_BYTES", "MAX_TEXT_CHARS", "ReportService", "sniff_image"]

@@ -35,7 +35,8 @@ from sqlalchemy.engine import Engine
 
 from live.state.status import haversine_m
 from live.state.store import LiveStore
-from shouwang.fieldops.service import FieldOpsError, write_audit
+from shouwang.fieldops.errors import FieldOpsError
+from shouwang.records.audit import write_entry as write_audit
 from shouwang.records.fieldops_tables import aware, rollcall_guards, rollcalls, utc
 
 __all__ = ["OUTCOMES", "RollCallService"]

@@ -25,14 +25,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import redis
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
+from shouwang.auth.guards import GuardAuth, load_secret_key
+from shouwang.fieldops.errors import FieldOpsError
+from shouwang.fieldops.reinforcement import ReinforcementService
+from shouwang.fieldops.reports import ReportService
+from shouwang.fieldops.rollcall import RollCallService
 from shouwang.jobs import ThreadJob
-from shouwang.records import audit
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,6 @@ __all__ = [
     "GuardRelay",
     "RollCallCloser",
     "guards_to_notify",
-    "write_audit",
 ]
 
 #: Event types relayed to the guards they name, and the key holding the names.
@@ -52,36 +55,6 @@ GUARD_EVENTS: dict[str, str] = {
     "rollcall": "guard_ids",
     "assignment_changed": "guard_id",  # shouwang.dispatch.service: sent, cancelled, …
 }
-
-
-class FieldOpsError(Exception):
-    """A request the field-operations services refuse.
-
-    Attributes mirror the API error shape: ``status``, ``code``, ``message``,
-    ``details`` (each ``{"field", "problem"}``).
-    """
-
-    def __init__(
-        self, status: int, code: str, message: str, details: Sequence[Mapping[str, str]] = ()
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.details = [dict(d) for d in details]
-
-
-def write_audit(
-    conn: Connection,
-    *,
-    at: float,
-    actor: str,
-    action: str,
-    target: str,
-    detail: Mapping[str, Any] | None = None,
-    remote_addr: str = "",
-) -> None:
-    """One :mod:`shouwang.records.audit` row in ``conn``'s transaction (the change and its record together)."""
-    who = audit.Actor(actor or "anonymous", remote_addr or None)
-    audit.write(conn, who, action, target, detail, at=at)
 
 
 def guards_to_notify(event: Mapping[str, Any]) -> list[str]:
@@ -210,12 +183,6 @@ class FieldOps:
         seed_pins
             Give guards without a PIN their demo PIN (see :mod:`shouwang.auth.guards`).
         """
-        # Imported here: these modules import FieldOpsError from this one.
-        from shouwang.auth.guards import GuardAuth, load_secret_key
-        from shouwang.fieldops.reinforcement import ReinforcementService
-        from shouwang.fieldops.reports import ReportService
-        from shouwang.fieldops.rollcall import RollCallService
-
         device_guard = cls._device_lookup(store)
         auth = GuardAuth(
             engine, store.redis, prefix=settings.STORE_PREFIX,

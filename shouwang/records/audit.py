@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from shouwang.records.dispatch_tables import audit_log, epoch, utc
 
-__all__ = ["SYSTEM", "Actor", "entries", "record", "write"]
+__all__ = ["SYSTEM", "Actor", "entries", "record", "write", "write_entry"]
 
 
 @dataclass(frozen=True)
@@ -148,3 +148,18 @@ def entries(
         for r in rows
     ]
     return out if since is not None else out[::-1]
+
+
+def write_entry(
+    conn: Connection,
+    *,
+    at: float,
+    actor: str,
+    action: str,
+    target: str,
+    detail: Mapping[str, Any] | None = None,
+    remote_addr: str = "",
+) -> None:
+    """One audit row in ``conn``'s transaction (the change and its record together)."""
+    who = Actor(actor or "anonymous", remote_addr or None)
+    write(conn, who, action, target, detail, at=at)

@@ -157,7 +157,13 @@ def build_context(
             tz=settings.TIMEZONE,
         )
         fieldops = FieldOps.build(
-            settings, engine=engine, store=store, dataset=dataset, geo=geo, clock=clock
+            settings,
+            engine=engine,
+            store=store,
+            dataset=dataset,
+            geo=geo,
+            clock=clock,
+            seed_pins=settings.DEMO_PINS,
         )
         dispatch, dispatch_job = build_dispatch(settings, engine, store, dataset, geo, clock)
     except BaseException:

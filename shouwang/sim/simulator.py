@@ -1,6 +1,6 @@
 """The guard simulator: the pilot's guards on shift, reporting through the real HTTP ingest.
 
-``make demo`` runs it next to the server; ``python -m shouwang.sim.simulator --url …`` runs it on
+``make demo`` runs it next to the server; ``python -m shouwang simulate --url …`` runs it on
 its own against any Shouwang server. What the guards do is in ``shouwang.sim.behaviour``; this
 module sends their fixes the way real devices do:
 
@@ -17,10 +17,8 @@ doubling to 30 s): gateway fixes wait in a bounded queue, phone fixes are droppe
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
-import sys
 import threading
 import time
 from collections import Counter, deque
@@ -31,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from live.ingest.fixes import KNOT_MPS
+from live.fixes import KNOT_MPS
 from live.ingest.protocols import MAX_BATCH_FIXES
 from shouwang.sim.behaviour import GuardWorld, SimFix
 from shouwang.sim.responder import AutoResponder
@@ -449,43 +447,16 @@ class Simulator:
                     stats.last_accepted[fix.device_id] = now
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m shouwang.sim.simulator``: run the simulated guards against a server."""
-    from shouwang.dataset import DatasetError, load_dataset
-    from shouwang.settings import load_settings
+def run_until_stopped(sim: Simulator, duration_s: float | None) -> None:
+    """Run ``sim`` in a thread, print its status every 10 s, stop it at the end.
 
-    settings = load_settings()
-    parser = argparse.ArgumentParser(
-        prog="python -m shouwang.sim.simulator",
-        description="Simulated guards on shift, reporting through a Shouwang server's "
-        "HTTP ingest (half by OsmAnd GETs like Traccar Client, half by batch POSTs).",
-    )
-    options = [  # flag, type, default, help
-        ("--url", str, f"http://127.0.0.1:{settings.PORT}", "root URL of the server"),
-        ("--data", str, settings.DATA_DIR, "data set folder (guards, units, gates, checkpoints)"),
-        ("--speedup", float, settings.SIMULATOR_SPEEDUP, "behaviour clock rate"),
-        ("--duration-s", float, None, "stop after this many seconds (None: at Ctrl-C)"),
-        ("--seed", int, 7, "random seed"),
-        ("--report-every-s", float, 5.0, "report interval of on-duty guards, seconds"),
-        ("--tz", str, settings.TIMEZONE, "time zone of the shifts"),
-    ]
-    for flag, kind, default, text in options:
-        parser.add_argument(flag, type=kind, default=default, help=f"{text} (default: %(default)s)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        dataset = load_dataset(args.data)
-    except DatasetError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    options = {name: getattr(args, name) for name in ("speedup", "tz", "seed", "report_every_s")}
-    sim = Simulator(args.url, dataset, **options)
+    Ends after ``duration_s`` seconds (None: at Ctrl-C) or when the simulator
+    stops by itself (``python -m shouwang simulate``).
+    """
     print(f"simulator: {sim.world.n} guards → {sim.base_url} (waiting for the server…)", flush=True)
     runner = threading.Thread(target=sim.run, name="simulator", daemon=True)
     runner.start()
-    deadline = math.inf if args.duration_s is None else time.monotonic() + args.duration_s
+    deadline = math.inf if duration_s is None else time.monotonic() + duration_s
     try:
         while runner.is_alive() and time.monotonic() < deadline:
             time.sleep(max(0.0, min(10.0, deadline - time.monotonic())))
@@ -494,8 +465,3 @@ def main(argv: list[str] | None = None) -> int:
         pass
     sim.stop()
     print(f"simulator stopped: {sim.status_line()}", flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from live.ingest.fixes import FieldError
+from live.fixes import FieldError
 
 log = logging.getLogger("shouwang.web")
 

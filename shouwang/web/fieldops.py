@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, request, send_file
 
+from shouwang.fieldops.errors import FieldOpsError
 from shouwang.fieldops.reports import MAX_PHOTO_BYTES
-from shouwang.fieldops.service import FieldOpsError
 from shouwang.web.errors import ApiError, error_response
 from shouwang.web.guardpage import api_error, remote_addr, require_guard
 

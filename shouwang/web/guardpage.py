@@ -25,7 +25,7 @@ from flask_socketio import SocketIO, join_room
 
 from shouwang import records
 from shouwang.auth.guards import AuthError, GuardSession
-from shouwang.fieldops.service import FieldOpsError
+from shouwang.fieldops.errors import FieldOpsError
 from shouwang.labels import INCIDENT_KIND_LABELS_ZH
 from shouwang.records.dispatch_tables import assignments
 from shouwang.records.fieldops_tables import aware

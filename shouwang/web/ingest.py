@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 from flask import Blueprint, jsonify, request
 
-from live.ingest.fixes import DecodeError
+from live.fixes import DecodeError
 from live.ingest.protocols import decode_batch, decode_osmand_many, decode_owntracks
 from live.ingest.service import IngestOutcome, IngestService
 from shouwang.web.errors import ApiError

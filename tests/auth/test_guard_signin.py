@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import sqlalchemy as sa
-from tests.fieldops.test_fieldops_helpers import guard_row
 
 from shouwang.auth.guards import demo_pin, load_secret_key, verify_pin
 from shouwang.records.fieldops_tables import guard_pins, guard_signins
 from shouwang.settings import ROOT
+from tests.fieldops.test_fieldops_helpers import guard_row
 
 
 def _signin(client, device_id: str, pin: str):
@@ -45,6 +45,29 @@ def test_demo_pins_are_stored_only_as_salted_hashes(ctx):
     g = ctx.dataset.guards
     phones = dict(zip(g["guard_id"], g["phone"].astype(str), strict=True))
     assert ctx.fieldops.auth.seed_demo_pins(phones) == 0  # seeded once; a restart adds none
+
+
+def test_serve_seeds_no_demo_pins(settings, redis_handle, clean_engine, pilot, clock):
+    """Demo PINs are a demo convenience: off unless DEMO_PINS (make demo) says so."""
+    from shouwang.runtime.app import build_context, create_app
+
+    with clean_engine.begin() as conn:
+        conn.execute(guard_pins.delete())
+    served = build_context(
+        settings.replace(DEMO_PINS=False), clock=clock, redis_handle=redis_handle,
+        engine=clean_engine, dataset=pilot,
+    )  # fmt: skip
+    try:
+        with clean_engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(guard_pins)).scalar() == 0
+        first = pilot.guards.iloc[0]
+        refused = _signin(
+            create_app(served).test_client(), str(first.device_id), demo_pin(str(first.phone))
+        )
+        assert refused.status_code == 401, refused.get_json()
+    finally:
+        served.close()
+        served.store.wipe()
 
 
 def test_good_pin_gives_a_token_that_opens_the_guard_endpoints(ctx, app):
@@ -115,7 +138,7 @@ def test_changing_the_pin_ends_old_sessions(ctx, app, tmp_path):
         "PYTHONPATH": str(ROOT),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "shouwang.auth.guards", "set-pin", "G006", "--stdin"],
+        [sys.executable, "-m", "shouwang", "set-pin", "G006", "--stdin"],
         input="482913\n", capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -125,7 +148,7 @@ def test_changing_the_pin_ends_old_sessions(ctx, app, tmp_path):
     assert _signin(fresh, str(r.device_id), demo_pin(str(r.phone))).status_code == 401
     assert _signin(fresh, str(r.device_id), "482913").status_code == 200
     bad = subprocess.run(
-        [sys.executable, "-m", "shouwang.auth.guards", "set-pin", "G006", "--stdin"],
+        [sys.executable, "-m", "shouwang", "set-pin", "G006", "--stdin"],
         input="12ab\n", capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert bad.returncode == 1 and "4 to 8 digits" in bad.stderr

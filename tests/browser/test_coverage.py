@@ -12,7 +12,7 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.coverage.sources import CoverageSources
-from live.ingest.fixes import Fix
+from live.fixes import Fix
 from shouwang import records
 from shouwang.records.audit import Actor
 from shouwang.records.dispatch_tables import (

@@ -37,7 +37,7 @@ from dashboard.coverage.sources import (
 from dashboard.i18n import CATALOGUE, t
 from dashboard.ids import CoverageIds
 from geo.heat import KIND_LABELS_ZH
-from live.ingest.fixes import Fix
+from live.fixes import Fix
 from shouwang import records
 from shouwang.labels import INCIDENT_KIND_LABELS_ZH
 from shouwang.records.dispatch_tables import (

@@ -27,7 +27,7 @@ from dashboard.dispatch.ops import ops_panels
 from dashboard.dispatch.sources import DispatchSources, places_of
 from dashboard.i18n import CATALOGUE, t
 from dashboard.wall.incidents import incident_feed, incident_lines, sos_banner
-from live.ingest.fixes import Fix
+from live.fixes import Fix
 from shouwang import records
 from shouwang.dispatch.escalation import EscalationJob
 from shouwang.labels import ASSIGNMENT_STATUS_LABELS_ZH, INCIDENT_KIND_LABELS_ZH

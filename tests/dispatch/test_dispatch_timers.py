@@ -7,12 +7,12 @@ import time
 
 import pytest
 import sqlalchemy as sa
-import tests.web.test_dispatch_api as api
-from tests.web.test_dispatch_api import Events, assign, move, new_incident
 
-from live.ingest.fixes import Fix
+import tests.web.test_dispatch_api as api
+from live.fixes import Fix
 from shouwang.dispatch.escalation import EscalationJob
 from shouwang.records.dispatch_tables import incident_dispatch
+from tests.web.test_dispatch_api import Events, assign, move, new_incident
 
 # The same clean tables and on-duty guards as the API tests.
 clean_engine = api.clean_engine

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from tests.fieldops.test_fieldops_helpers import at_post, put_on_duty, sign_in
 
 from live.state.status import haversine_m
 from shouwang.records import audit
 from shouwang.records.fieldops_tables import reinforcement_alerts
+from tests.fieldops.test_fieldops_helpers import at_post, put_on_duty, sign_in
 
 # Around unit U01 (zone C): G010 (U03, zone C, on foot) is 368 m away in a
 # straight line but ~1,070 m on foot round the compound walls; G198 (U35,

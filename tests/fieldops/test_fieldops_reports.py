@@ -6,10 +6,10 @@ import io
 from pathlib import Path
 
 import sqlalchemy as sa
-from tests.fieldops.test_fieldops_helpers import at_post, put_on_duty, sign_in
 
 from shouwang.fieldops.reports import MAX_PHOTO_BYTES
 from shouwang.records.fieldops_tables import guard_reports
+from tests.fieldops.test_fieldops_helpers import at_post, put_on_duty, sign_in
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(2000)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(500)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shapely
 import sqlalchemy as sa
-from tests.fieldops.test_fieldops_helpers import at_post, guard_row, put_on_duty, sign_in
 
 from live.state.status import haversine_m
 from shouwang.records import audit
 from shouwang.records.fieldops_tables import rollcall_guards
+from tests.fieldops.test_fieldops_helpers import at_post, guard_row, put_on_duty, sign_in
 
 CALLED = ("G001", "G004", "G005", "G010", "G016")  # all of zone C
 

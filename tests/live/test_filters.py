@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from live.fixes import Fix
 from live.ingest.filters import (
     EARTH_RADIUS_M,
     FilterSettings,
@@ -17,7 +18,6 @@ from live.ingest.filters import (
     haversine_m,
     judge,
 )
-from live.ingest.fixes import Fix
 
 NOW = 1_700_000_000.0
 BASE_LAT, BASE_LON = 33.78, 118.38

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from live.fixes import Fix
 from live.history import HistoryWriter
-from live.ingest.fixes import Fix
 from live.state.store import RosterEntry
 from shouwang import records
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from live.ingest.fixes import (
+from live.fixes import (
     KMH_MPS,
     KNOT_MPS,
     MAX_DEVICE_ID_LEN,

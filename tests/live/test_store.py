@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from live.ingest.fixes import Fix
+from live.fixes import Fix
 from live.state.store import GuardStatus, RosterEntry
 
 POST = (118.3800, 33.7800)

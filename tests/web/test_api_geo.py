@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from live.ingest.fixes import Fix
+from live.fixes import Fix
 
 
 @pytest.fixture

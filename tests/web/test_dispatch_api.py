@@ -9,10 +9,8 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from tests.dispatch.test_dispatch_rules import A_STATES
-from tests.dispatch.test_dispatch_rules import ASSIGNMENT_EDGES as ALLOWED
 
-from live.ingest.fixes import Fix
+from live.fixes import Fix
 from shouwang import records
 from shouwang.records.dispatch_tables import (
     alarm_points,
@@ -21,6 +19,8 @@ from shouwang.records.dispatch_tables import (
     incident_dispatch,
     incident_events,
 )
+from tests.dispatch.test_dispatch_rules import A_STATES
+from tests.dispatch.test_dispatch_rules import ASSIGNMENT_EDGES as ALLOWED
 
 ALL_TARGETS = [*A_STATES, "flying"]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.fieldops.test_fieldops_helpers import at_post, put_on_duty, sign_in
-
 from shouwang.fieldops.service import GuardRelay
+from tests.fieldops.test_fieldops_helpers import at_post, put_on_duty, sign_in
 
 
 def _received(sio, name: str, timeout_s: float = 5.0) -> list[dict]:

@@ -36,6 +36,15 @@ _MAX_ALARM_LEN = 64
 
 
 @dataclass(frozen=True, slots=True)
+class PreviousFix:
+    """The latest accepted fix of a device, as stored before the request."""
+
+    ts: float
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
 class Fix:
     """One position report of one device, whatever protocol brought it.
 
