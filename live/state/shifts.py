@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 DAY_START_H = 8
 NIGHT_START_H = 20
@@ -30,7 +31,9 @@ def rotation_offset(guard_id: str) -> int:
     return int(digits) % 2 if digits else sum(map(ord, guard_id)) % 2
 
 
-def on_duty(shifts: np.ndarray, offsets: np.ndarray, now_ts: float, tz: str) -> np.ndarray:
+def on_duty(
+    shifts: npt.ArrayLike, offsets: npt.ArrayLike, now_ts: float, tz: str
+) -> npt.NDArray[np.bool_]:
     """Whether each guard is on shift at ``now_ts``.
 
     Parameters
@@ -53,10 +56,10 @@ def on_duty(shifts: np.ndarray, offsets: np.ndarray, now_ts: float, tz: str) -> 
     # A night shift that started yesterday evening runs until 08:00 today.
     shift_date = local.date() if local.hour >= DAY_START_H else local.date() - timedelta(days=1)
     parity = shift_date.toordinal() % 2
-    shifts = np.asarray(shifts)
+    kind = np.asarray(shifts)
     rotating_day = (np.asarray(offsets) + parity) % 2 == 0
-    works_day = (shifts == "day") | ((shifts == "rotating") & rotating_day)
-    works_night = (shifts == "night") | ((shifts == "rotating") & ~rotating_day)
+    works_day: npt.NDArray[np.bool_] = (kind == "day") | ((kind == "rotating") & rotating_day)
+    works_night: npt.NDArray[np.bool_] = (kind == "night") | ((kind == "rotating") & ~rotating_day)
     return works_day if daytime else works_night
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -24,16 +25,19 @@ class GuardStatus(StrEnum):
     SIGNAL_LOST = "signal_lost"
 
 
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
+def haversine_m(
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
     """Great-circle distance in metres, element-wise over arrays (degrees in)."""
-    lat1, lon1, lat2, lon2 = (
+    phi1, lmb1, phi2, lmb2 = (
         np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2)
     )
     a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        np.sin((phi2 - phi1) / 2) ** 2
+        + np.cos(phi1) * np.cos(phi2) * np.sin((lmb2 - lmb1) / 2) ** 2
     )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    d_m: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    return d_m
 
 
 def derive_status(
