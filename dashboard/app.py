@@ -19,6 +19,7 @@ from dashboard import coverage, dispatch, overview, wall
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dashboard.ids import Ids
 from dashboard.pages import Navigation, PlannedPage, error_box, shell
+from shouwang.context import ContextView
 
 log = logging.getLogger(__name__)
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -27,7 +28,7 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 PLANNED: tuple[PlannedPage, ...] = ()
 
 
-def build_pages(ctx) -> Navigation:
+def build_pages(ctx: ContextView) -> Navigation:
     """Every page, in navigation order, bound to ``ctx``."""
     pages: list = []
 
@@ -41,7 +42,7 @@ def build_pages(ctx) -> Navigation:
     return Navigation(pages=pages, planned=PLANNED)
 
 
-def create_dash(server, ctx) -> dash.Dash:
+def create_dash(server, ctx: ContextView) -> dash.Dash:
     """Mount the Dash pages on ``server``."""
     app = dash.Dash(
         __name__,

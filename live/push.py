@@ -37,7 +37,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,9 @@ import redis
 
 from live.state.status import GuardStatus, derive_status
 from live.state.store import LiveStore
+
+if TYPE_CHECKING:
+    from flask_socketio import SocketIO
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +131,7 @@ class PushRelay:
     def __init__(
         self,
         store: LiveStore,
-        socketio,
+        socketio: SocketIO,
         *,
         interval_s: float = 1.0,
         status_every_s: float = 3.0,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,6 +23,7 @@ from geo.nearest import nearest_guards, nearest_to_geojson
 from geo.network import build_street_graph
 from live.state.shifts import on_duty, rotation_offset
 from live.state.status import GuardStatus
+from shouwang.dataset import Dataset
 
 GUARD_COLUMNS = ["guard_id", "name", "unit_id", "zone_id", "lon", "lat", "status", "on_duty",
                  "mobility"]  # fmt: skip
@@ -44,7 +46,7 @@ class GeoService:
 
     def __init__(
         self,
-        dataset,
+        dataset: Dataset,
         *,
         walk_speed_mps: float = 1.4,
         ebike_speed_mps: float = 4.0,
@@ -171,7 +173,7 @@ class GeoService:
                 self._cache[key] = (now, body)
         return body
 
-    def heat(self, **query) -> dict:
+    def heat(self, **query: Any) -> dict[str, Any]:
         """Heat layer of the historical and recorded incidents (see ``geo.heat.heat_layer``)."""
         ds = self.dataset
         return heat_layer(ds.incidents, ds.zones, ds.units, **query)

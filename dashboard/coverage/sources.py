@@ -22,6 +22,7 @@ import shapely
 
 from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
 from geo.coverage import counted_guards
+from shouwang.context import ContextView
 from shouwang.dispatch.reads import response_frame
 from shouwang.dispatch.rules import response_times
 
@@ -198,7 +199,7 @@ class CoverageSources:
     tz: str
 
     @classmethod
-    def from_context(cls, ctx) -> CoverageSources:
+    def from_context(cls, ctx: ContextView) -> CoverageSources:
         ds = ctx.dataset
         relay = ctx.extras.get("push")
         project = drawing_projection(ctx.settings.MAP_TILES_CRS)

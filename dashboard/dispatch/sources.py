@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
+from shouwang.context import ContextView
 from shouwang.dispatch.reads import list_incidents
 
 #: The incident states a dispatcher still works on.
@@ -105,7 +106,7 @@ class DispatchSources:
     ack_timeout_s: float
 
     @classmethod
-    def from_context(cls, ctx) -> DispatchSources:
+    def from_context(cls, ctx: ContextView) -> DispatchSources:
         ds = ctx.dataset
         relay = ctx.extras.get("push")
         drawn = ctx.settings.MAP_TILES_CRS

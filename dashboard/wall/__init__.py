@@ -8,11 +8,12 @@ from dashboard.pages import Page
 from dashboard.wall.callbacks import register_callbacks
 from dashboard.wall.layout import wall_header, wall_layout
 from dashboard.wall.sources import WallSources
+from shouwang.context import ContextView
 
 PATH = "/wall"
 
 
-def page(ctx) -> Page:
+def page(ctx: ContextView) -> Page:
     """The wall page bound to ``ctx``; registers its coverage job as background work."""
     src = WallSources.from_context(ctx)
     if src.coverage.available:

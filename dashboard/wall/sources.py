@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
 from dashboard.wall.coverage import ZoneCoverageJob
+from shouwang.context import ContextView
+
+if TYPE_CHECKING:
+    from shouwang.dispatch.service import DispatchService
 
 # The wall's map area on a wall screen, less the side band (a little small: the view must fit).
 MAP_WIDTH_PX, MAP_HEIGHT_PX = 1100, 760
@@ -59,7 +64,7 @@ class WallSources:
     incidents: Callable[[], list[dict]] | None = None
 
     @classmethod
-    def from_context(cls, ctx) -> WallSources:
+    def from_context(cls, ctx: ContextView) -> WallSources:
         ds = ctx.dataset
         relay = ctx.extras.get("push")
         states = relay.states if relay is not None else ctx.store.states
@@ -98,7 +103,7 @@ class WallSources:
         return dict(zip(states["guard_id"].astype(str), states["name"].astype(str), strict=True))
 
 
-def _open_incidents(service) -> Callable[[], list[dict]] | None:
+def _open_incidents(service: DispatchService | None) -> Callable[[], list[dict[str, Any]]] | None:
     if service is None:
         return None
     from shouwang.dispatch.reads import list_incidents

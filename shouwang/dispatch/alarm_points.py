@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from shouwang.dataset import Dataset
 from shouwang.dispatch.service import DispatchError, DispatchService
 from shouwang.records.audit import Actor
 from shouwang.records.dispatch_tables import alarm_points, utc
@@ -56,7 +57,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def seed(engine: Engine, dataset, secret: bytes, now: float) -> int:
+def seed(engine: Engine, dataset: Dataset, secret: bytes, now: float) -> int:
     """Create one point per school gate when there are none yet; returns how many."""
     with engine.begin() as conn:
         if conn.execute(sa.select(sa.func.count()).select_from(alarm_points)).scalar_one():

@@ -14,7 +14,9 @@ from typing import Any
 import shapely
 
 from live.state.store import LiveStore
+from shouwang.dataset import Dataset
 from shouwang.dispatch.rules import INCIDENT_KINDS, SOURCES, availability
+from shouwang.geoservice import GeoService
 
 __all__ = ["EXTENT_MARGIN_DEG", "DispatchGeo"]
 
@@ -25,7 +27,7 @@ _CANDIDATE_KEYS = ("guard_id", "name", "unit_id", "zone_id", "status", "eta_s", 
 class DispatchGeo:
     """Incident locations and guard candidates for one station."""
 
-    def __init__(self, dataset, geo, store: LiveStore) -> None:
+    def __init__(self, dataset: Dataset, geo: GeoService, store: LiveStore) -> None:
         self.geo, self.store = geo, store
         self._units = dataset.units[["unit_id", "zone_id", "geometry"]].reset_index(drop=True)
         self._zones = dataset.zones[["zone_id", "geometry"]].reset_index(drop=True)

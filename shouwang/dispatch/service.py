@@ -23,7 +23,7 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from live.state.store import LiveStore
+from shouwang.dataset import Dataset
 from shouwang.dispatch.candidates import DispatchGeo
 from shouwang.dispatch.marks import DispatchMarks
 from shouwang.dispatch.rules import (
@@ -44,6 +45,7 @@ from shouwang.dispatch.rules import (
     derive_incident_status,
     invalid_transition_error,
 )
+from shouwang.geoservice import GeoService
 from shouwang.records import audit
 from shouwang.records.audit import Actor
 from shouwang.records.dispatch_tables import assignments, incident_dispatch, utc, write_event
@@ -86,10 +88,10 @@ class DispatchService:
         self,
         engine: Engine,
         store: LiveStore,
-        dataset,
-        geo,
+        dataset: Dataset,
+        geo: GeoService,
         *,
-        clock,
+        clock: Callable[[], float],
         ack_timeout_s: float = 60.0,
         sos_escalate_s: float = 30.0,
         unassigned_alert_s: float = 120.0,
@@ -115,7 +117,7 @@ class DispatchService:
 
     # ------------------------------------------------------------ plumbing
     @contextlib.contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[Connection]:
         """A write transaction (serialised per process on SQLite)."""
         lock = self._write_lock or contextlib.nullcontext()
         with lock, self.engine.begin() as conn:

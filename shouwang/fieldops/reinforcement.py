@@ -26,6 +26,7 @@ from geo.nearest import NoGuardOnDuty, nearest_guards
 from live.state.store import LiveStore
 from shouwang import records
 from shouwang.fieldops.errors import FieldOpsError
+from shouwang.geoservice import GeoService
 from shouwang.records.audit import write_entry as write_audit
 from shouwang.records.fieldops_tables import aware, reinforcement_alerts, reinforcements, utc
 
@@ -62,7 +63,7 @@ class ReinforcementService:
         self,
         engine: Engine,
         store: LiveStore,
-        geo,
+        geo: GeoService,
         *,
         clock: Callable[[], float],
     ) -> None:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
+import geopandas as gpd
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -95,7 +96,7 @@ class RollCallService:
         engine: Engine,
         store: LiveStore,
         *,
-        units,
+        units: gpd.GeoDataFrame,
         zone_ids: Collection[str],
         window_s: float,
         post_radius_m: float,

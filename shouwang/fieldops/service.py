@@ -31,12 +31,16 @@ from typing import Any
 import redis
 from sqlalchemy.engine import Engine
 
+from live.state.store import LiveStore
 from shouwang.auth.guards import GuardAuth, load_secret_key
+from shouwang.dataset import Dataset
 from shouwang.fieldops.errors import FieldOpsError
 from shouwang.fieldops.reinforcement import ReinforcementService
 from shouwang.fieldops.reports import ReportService
 from shouwang.fieldops.rollcall import RollCallService
+from shouwang.geoservice import GeoService
 from shouwang.jobs import ThreadJob
+from shouwang.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +141,7 @@ class RollCallCloser(ThreadJob):
 
     thread_name = "rollcall-closer"
 
-    def __init__(self, rollcalls, every_s: float = 5.0) -> None:
+    def __init__(self, rollcalls: RollCallService, every_s: float = 5.0) -> None:
         super().__init__()
         self.rollcalls = rollcalls
         self.every_s = every_s
@@ -153,7 +157,14 @@ class RollCallCloser(ThreadJob):
 class FieldOps:
     """The field-operations services of one process (see the module docstring)."""
 
-    def __init__(self, *, auth, reinforcements, rollcalls, reports) -> None:
+    def __init__(
+        self,
+        *,
+        auth: GuardAuth,
+        reinforcements: ReinforcementService,
+        rollcalls: RollCallService,
+        reports: ReportService,
+    ) -> None:
         self.auth = auth
         self.reinforcements = reinforcements
         self.rollcalls = rollcalls
@@ -162,12 +173,12 @@ class FieldOps:
     @classmethod
     def build(
         cls,
-        settings,
+        settings: Settings,
         *,
         engine: Engine,
-        store,
-        dataset,
-        geo,
+        store: LiveStore,
+        dataset: Dataset,
+        geo: GeoService,
         clock: Callable[[], float],
         seed_pins: bool = True,
     ) -> FieldOps:
@@ -213,7 +224,7 @@ class FieldOps:
         )
 
     @staticmethod
-    def _device_lookup(store) -> Callable[[str | None], str | None]:
+    def _device_lookup(store: LiveStore) -> Callable[[str | None], str | None]:
         def device_guard(device_id: str | None) -> str | None:
             if not device_id:
                 return None

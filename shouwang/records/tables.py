@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from shouwang.dataset import Dataset
+
 metadata = sa.MetaData()
 
 meta = sa.Table(
@@ -279,7 +281,7 @@ def _geojson(geom) -> str:
     return json.dumps(geom.__geo_interface__, separators=(",", ":"))
 
 
-def load_reference(engine: Engine, dataset) -> bool:
+def load_reference(engine: Engine, dataset: Dataset) -> bool:
     """Replace the reference tables with ``dataset`` unless already loaded.
 
     Historical incidents from the data set are (re)loaded with source

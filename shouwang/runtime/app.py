@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -29,6 +30,9 @@ from shouwang.dispatch.service import DispatchService
 from shouwang.fieldops.service import FieldOps
 from shouwang.geoservice import GeoService
 from shouwang.settings import Settings
+
+if TYPE_CHECKING:
+    from shouwang.dispatch.escalation import EscalationJob
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +191,14 @@ def build_context(
     )
 
 
-def build_dispatch(settings: Settings, engine: Engine, store: LiveStore, dataset, geo, clock):
+def build_dispatch(
+    settings: Settings,
+    engine: Engine,
+    store: LiveStore,
+    dataset: Dataset,
+    geo: GeoService,
+    clock: Callable[[], float],
+) -> tuple[DispatchService, EscalationJob]:
     """The dispatch service and its background job; alarm points seeded, marks rebuilt."""
     from shouwang.dispatch import alarm_points
     from shouwang.dispatch.escalation import EscalationJob

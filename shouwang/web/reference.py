@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
 from shouwang import __version__
+from shouwang.context import ContextView
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 
@@ -79,7 +80,7 @@ def guards_geojson(states: pd.DataFrame) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def create_blueprint(ctx) -> Blueprint:
+def create_blueprint(ctx: ContextView) -> Blueprint:
     """Blueprint of the read endpoints, bound to the app context ``ctx``."""
     bp = Blueprint("reference", __name__)
     ds = ctx.dataset
