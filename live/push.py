@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import redis
 
@@ -76,7 +77,7 @@ class _Model:
         self.ts = np.full(n, np.nan)
         self.on_duty = np.zeros(n, dtype=bool)
         self.dispatched = np.zeros(n, dtype=bool)
-        self.code = np.full(n, _OFF_DUTY, dtype=np.int8)
+        self.code: npt.NDArray[np.integer[Any]] = np.full(n, _OFF_DUTY, dtype=np.int8)
         self.sos: tuple[str, ...] = ()
 
     def absorb(self, states: pd.DataFrame, sos: tuple[str, ...]) -> np.ndarray:
@@ -94,9 +95,9 @@ class _Model:
         self.on_duty = states["on_duty"].to_numpy(dtype=bool)
         self.dispatched = states["incident_id"].notna().to_numpy()
         # Where an event is ahead of this read, keep the status computed for it.
-        code = np.where(newer, code, self.code)
-        changed |= code != self.code
-        self.code = code
+        merged = np.where(newer, code, self.code)
+        changed |= merged != self.code
+        self.code = merged
         self.sos = sos
         return changed
 
@@ -186,6 +187,7 @@ class PushRelay:
         with self._lock:
             if self._states is None or time.monotonic() - self._states_at > max_age_s:
                 self._check(self.store.clock())
+            assert self._states is not None  # _check has read them
             return self._states
 
     def snapshot(self) -> dict[str, Any]:
@@ -195,6 +197,7 @@ class PushRelay:
             if self._model is None:
                 self._check(now)
             model = self._model
+            assert model is not None  # _check has built it
             return {
                 **self._encode(model, np.arange(len(model.ids)), now),
                 "full": True,
@@ -236,6 +239,7 @@ class PushRelay:
                 self._check(now)
             self._apply_pending(now)
             model = self._model
+            assert model is not None  # _check has built it
             if self._resnapshot:  # the roster changed: everyone starts again
                 self._resnapshot = False
                 self._unsent[:] = False
@@ -256,7 +260,7 @@ class PushRelay:
             return message
 
     # -- internals --------------------------------------------------------------
-    def _on_connect(self, auth=None):
+    def _on_connect(self, auth: object = None) -> None:
         from flask_socketio import emit
 
         # Under the lock, so no batch built before this snapshot reaches the client after it.
@@ -283,6 +287,7 @@ class PushRelay:
 
     def _apply_pending(self, now: float) -> None:
         model = self._model
+        assert model is not None  # called after _check
         pending, self._pending = self._pending, {}
         known = [(model.index[g], v) for g, v in pending.items() if g in model.index]
         if not known:
@@ -296,7 +301,8 @@ class PushRelay:
         moved = pd.DataFrame(
             {
                 "on_duty": model.on_duty[idx],
-                "incident_id": np.where(model.dispatched[idx], "", None),
+                # numpy's stubs reject a None branch; at run time it makes an object array
+                "incident_id": np.where(model.dispatched[idx], "", None),  # type: ignore[call-overload]
                 "last_fix_at": ts,
                 "age_s": now - ts,
                 "lon": lon,

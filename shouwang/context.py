@@ -8,7 +8,7 @@ read-only view instead, which ``AppContext`` satisfies structurally.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from shouwang.geoservice import GeoService
     from shouwang.settings import Settings
 
-__all__ = ["ContextView"]
+__all__ = ["ContextView", "require"]
+
+_T = TypeVar("_T")
 
 
 class ContextView(Protocol):
@@ -50,3 +52,16 @@ class ContextView(Protocol):
     def dispatch(self) -> DispatchService | None: ...
     @property
     def extras(self) -> dict[str, Any]: ...
+
+
+def require(part: _T | None, name: str) -> _T:
+    """A part the caller cannot work without (``build_context`` always makes it).
+
+    Raises
+    ------
+    RuntimeError
+        The context was built without it.
+    """
+    if part is None:
+        raise RuntimeError(f"the application context has no {name}")
+    return part

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shouwang.dataset import Dataset
+from shouwang.dataset import Dataset, row_tuples
 from shouwang.dispatch.service import DispatchError, DispatchService
 from shouwang.records.audit import Actor
 from shouwang.records.dispatch_tables import alarm_points, utc
@@ -66,7 +66,7 @@ def seed(engine: Engine, dataset: Dataset, secret: bytes, now: float) -> int:
         schools = set(units.index[units["kind"] == "school"])
         gates = dataset.gates[dataset.gates["unit_id"].isin(schools)].sort_values("gate_id")
         rows = []
-        for g in gates.itertuples():
+        for g in row_tuples(gates):
             pid = f"AP-{g.gate_id}"
             unit = units.loc[g.unit_id]
             rows.append(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ SCOPES = ("zone", "all")
 SHOWN_FOR_S = 2 * 3600
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     value = aware(value)
     return None if value is None else value.isoformat()
 
@@ -95,7 +96,11 @@ class ReinforcementService:
         """
         geo = self.geo
         vmax = max(geo.walk_speed_mps, geo.ebike_speed_mps)
-        reach_m = radius_m if radius_m is not None else walk_s * vmax
+        if radius_m is not None:
+            reach_m = radius_m
+        else:
+            assert walk_s is not None  # call() has checked: exactly one of the two
+            reach_m = walk_s * vmax
         # Straight line <= route: the GEO set gives every guard who might make it.
         near = {gid for gid, _ in self.store.on_duty_within(lon, lat, reach_m * 1.001 + 1.0)}
         guards = geo.live_guards(self.store.states())
@@ -185,6 +190,7 @@ class ReinforcementService:
                 lon, lat = point
         if problems:
             raise FieldOpsError(400, "invalid_request", "invalid reinforcement call", problems)
+        assert lon is not None and lat is not None  # given, or the incident's point
         rows, zone, notes = self.candidates(lon, lat, radius_m=radius_m, walk_s=walk_s, scope=scope)
         rid = f"RF-{uuid.uuid4().hex[:12]}"
         now = self.clock()
@@ -236,7 +242,7 @@ class ReinforcementService:
         self,
         reinforcement_id: str,
         guard_id: str,
-        answer: str,
+        answer: object,
         *,
         note: str = "",
         remote_addr: str = "",

@@ -45,7 +45,7 @@ def sniff_image(head: bytes) -> str | None:
     return None
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     value = aware(value)
     return None if value is None else value.isoformat()
 
@@ -159,7 +159,7 @@ class ReportService:
         return body
 
     @staticmethod
-    def _body(row) -> dict[str, Any]:
+    def _body(row: Any) -> dict[str, Any]:
         r = dict(row)
         return {
             "report_id": r["report_id"],

@@ -45,7 +45,7 @@ __all__ = ["OUTCOMES", "RollCallService"]
 OUTCOMES = {"on_time": "按时在岗", "off_post": "应答但不在岗", "late": "迟到", "missing": "未应答"}
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     value = aware(value)
     return None if value is None else value.isoformat()
 
@@ -247,7 +247,7 @@ class RollCallService:
         return body
 
     @staticmethod
-    def _answer_body(rollcall_id: str, row) -> dict[str, Any]:
+    def _answer_body(rollcall_id: str, row: Any) -> dict[str, Any]:
         return {
             "rollcall_id": rollcall_id,
             "guard_id": row.guard_id,
@@ -349,7 +349,7 @@ class RollCallService:
         }
 
     @staticmethod
-    def _head(head) -> dict[str, Any]:
+    def _head(head: Any) -> dict[str, Any]:
         return {
             "rollcall_id": head.rollcall_id,
             "zone_id": head.zone_id,

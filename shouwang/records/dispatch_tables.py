@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from shouwang.records.tables import metadata
 
@@ -141,7 +142,7 @@ def epoch(value: datetime | None) -> float | None:
 
 
 def write_event(
-    conn,
+    conn: Connection,
     incident_id: str,
     at: float,
     kind: str,

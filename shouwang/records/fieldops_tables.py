@@ -8,6 +8,7 @@ in UTC; SQLite hands them back naive, so readers go through :func:`aware`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 import sqlalchemy as sa
 
@@ -133,6 +134,10 @@ def utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
 def aware(value: datetime | None) -> datetime | None:
     """A datetime read back from SQL, made aware (SQLite returns naive UTC)."""
     if value is None:

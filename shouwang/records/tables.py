@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from shouwang.dataset import Dataset
+from shouwang.dataset import Dataset, row_tuples
 
 metadata = sa.MetaData()
 
@@ -164,7 +164,7 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -195,10 +195,13 @@ def head_revision() -> str:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:  # a packaging error: the migrations folder is missing
+        raise RuntimeError(f"no schema revision in {MIGRATIONS_DIR}")
+    return head
 
 
-def _insert_ignoring_duplicates(engine: Engine, table: sa.Table):
+def _insert_ignoring_duplicates(engine: Engine, table: sa.Table) -> sa.Insert:
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing(index_elements=["stream_id"])
 
@@ -277,7 +280,7 @@ def reference_fingerprint(engine: Engine) -> str | None:
         ).scalar_one_or_none()
 
 
-def _geojson(geom) -> str:
+def _geojson(geom: Any) -> str:
     return json.dumps(geom.__geo_interface__, separators=(",", ":"))
 
 
@@ -312,7 +315,7 @@ def load_reference(engine: Engine, dataset: Dataset) -> bool:
                     "unit_kind": r.unit_kind,
                     "geometry": _geojson(r.geometry),
                 }
-                for r in z.itertuples()
+                for r in row_tuples(z)
             ],
         )
         conn.execute(
@@ -328,7 +331,7 @@ def load_reference(engine: Engine, dataset: Dataset) -> bool:
                     "address": r.address,
                     "geometry": _geojson(r.geometry),
                 }
-                for r in u.itertuples()
+                for r in row_tuples(u)
             ],
         )
         if len(gt):
@@ -342,7 +345,7 @@ def load_reference(engine: Engine, dataset: Dataset) -> bool:
                         "lon": r.geometry.x,
                         "lat": r.geometry.y,
                     }
-                    for r in gt.itertuples()
+                    for r in row_tuples(gt)
                 ],
             )
         if len(cp):
@@ -357,7 +360,7 @@ def load_reference(engine: Engine, dataset: Dataset) -> bool:
                         "lon": r.geometry.x,
                         "lat": r.geometry.y,
                     }
-                    for r in cp.itertuples()
+                    for r in row_tuples(cp)
                 ],
             )
         conn.execute(
@@ -376,7 +379,7 @@ def load_reference(engine: Engine, dataset: Dataset) -> bool:
                     "post_lat": float(r.post_lat),
                     "mobility": r.mobility,
                 }
-                for r in gd.itertuples()
+                for r in row_tuples(gd)
             ],
         )
         if len(inc):
@@ -396,7 +399,7 @@ def load_reference(engine: Engine, dataset: Dataset) -> bool:
                         "zone_id": r.zone_id if isinstance(r.zone_id, str) and r.zone_id else None,
                         "description": r.description if isinstance(r.description, str) else "",
                     }
-                    for r in inc.itertuples()
+                    for r in row_tuples(inc)
                 ],
             )
         values = {"key": "dataset", "value": dataset.fingerprint}

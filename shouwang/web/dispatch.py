@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
-from shouwang.context import ContextView
+from shouwang.context import ContextView, require
 from shouwang.dispatch import alarm_points
 from shouwang.dispatch.escalation import ack_sos
 from shouwang.dispatch.reads import (
@@ -123,15 +123,16 @@ class _Query:
         return int(text)
 
     def filters(self, zones: tuple[str, ...]) -> dict[str, Any]:
+        since, until = self.time("from"), self.time("to")
         out = {
-            "since": self.time("from"),
-            "until": self.time("to"),
+            "since": since,
+            "until": until,
             "status": self.choices("status", _STATUSES),
             "kind": self.choices("kind", INCIDENT_KINDS),
             "source": self.choices("source", _SOURCES),
             "zone": self.choices("zone", zones),
         }
-        if out["since"] is not None and out["until"] is not None and out["since"] >= out["until"]:
+        if since is not None and until is not None and since >= until:
             self.problems.append({"field": "to", "problem": "must be later than from"})
         return out
 
@@ -143,7 +144,7 @@ class _Query:
 def create_blueprint(ctx: ContextView) -> Blueprint:
     """Blueprint of the dispatch endpoints, bound to the app context ``ctx``."""
     bp = Blueprint("dispatch", __name__)
-    service = ctx.dispatch
+    service = require(ctx.dispatch, "dispatch service")
     tz = ZoneInfo(ctx.settings.TIMEZONE)
     zones = tuple(str(z) for z in ctx.dataset.zones["zone_id"])
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, request, send_file
 
-from shouwang.context import ContextView
+from shouwang.context import ContextView, require
 from shouwang.fieldops.errors import FieldOpsError
 from shouwang.fieldops.reports import MAX_PHOTO_BYTES
 from shouwang.web.errors import ApiError, error_response
@@ -91,7 +91,7 @@ def _period(ctx: ContextView) -> tuple[datetime, datetime]:
 def create_blueprint(ctx: ContextView) -> Blueprint:
     """Blueprint of the reinforcement, roll call and report endpoints, bound to ``ctx``."""
     bp = Blueprint("fieldops", __name__)
-    ops = ctx.fieldops
+    ops = require(ctx.fieldops, "field operations")
 
     @bp.errorhandler(FieldOpsError)
     def _refused(exc: FieldOpsError):

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template, request, send_from_directory
-from flask_socketio import ConnectionRefusedError as SocketRefused
 from flask_socketio import SocketIO, join_room
+from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from shouwang import records
 from shouwang.auth.guards import AuthError, GuardSession
-from shouwang.context import ContextView
+from shouwang.context import ContextView, require
 from shouwang.fieldops.errors import FieldOpsError
 from shouwang.labels import INCIDENT_KIND_LABELS_ZH
 from shouwang.records.dispatch_tables import assignments
@@ -60,7 +60,7 @@ def bearer_token() -> str | None:
 def require_guard(ctx: ContextView) -> GuardSession:
     """The signed-in guard of this request, or a 401 API error."""
     try:
-        return ctx.fieldops.auth.verify(bearer_token())
+        return require(ctx.fieldops, "field operations").auth.verify(bearer_token())
     except AuthError as exc:
         raise api_error(exc) from exc
 
@@ -124,7 +124,8 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
         static_folder=str(STATIC_DIR),
         static_url_path="/guard/static",
     )
-    auth = ctx.fieldops.auth
+    ops = require(ctx.fieldops, "field operations")
+    auth = ops.auth
 
     @bp.get("/guard")
     def page():
@@ -171,8 +172,8 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
         gid = session.guard_id
         body = {
             "guard": _guard_state(ctx, gid),
-            "rollcalls": ctx.fieldops.rollcalls.pending_for(gid),
-            "reinforcements": ctx.fieldops.reinforcements.for_guard(gid),
+            "rollcalls": ops.rollcalls.pending_for(gid),
+            "reinforcements": ops.reinforcements.for_guard(gid),
             "assignment": _assignment(ctx, gid),
         }
         return jsonify(body)
@@ -182,12 +183,13 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
 
 def register_socketio(ctx: ContextView, socketio: SocketIO) -> None:
     """The ``/guard`` namespace and the jobs relaying events to guard rooms."""
+    ops = require(ctx.fieldops, "field operations")
 
     @socketio.on("connect", namespace=NAMESPACE)
     def _connect(auth=None):
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            session = ctx.fieldops.auth.verify(token or request.cookies.get(COOKIE))
+            session = ops.auth.verify(token or request.cookies.get(COOKIE))
         except AuthError as exc:
             raise SocketRefused(exc.code) from exc
         join_room(f"guard:{session.guard_id}")
@@ -196,5 +198,5 @@ def register_socketio(ctx: ContextView, socketio: SocketIO) -> None:
     def emit(event: str, payload: dict, room: str) -> None:
         socketio.emit(event, payload, to=room, namespace=NAMESPACE)
 
-    jobs = ctx.fieldops.background_jobs(ctx.store.redis, ctx.store.events_channel, emit)
+    jobs = ops.background_jobs(ctx.store.redis, ctx.store.events_channel, emit)
     ctx.extras.setdefault("background", []).extend(jobs)
