@@ -15,8 +15,9 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
-Projection = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+Projection = Callable[[npt.ArrayLike, npt.ArrayLike], tuple[np.ndarray, np.ndarray]]
 
 STATUS_COLOURS = {
     "on_post": "#22c55e",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -63,7 +63,7 @@ class GeoService:
             if len(dataset.streets)
             else None
         )
-        self._cache: dict[tuple, tuple[float, object]] = {}
+        self._cache: dict[tuple[object, ...], tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
     # -- guard frames ---------------------------------------------------------
@@ -110,11 +110,11 @@ class GeoService:
         lat: float,
         *,
         k: int = 5,
-        mode: str = "walk",
+        mode: Literal["walk", "line"] = "walk",
         max_eta_s: float | None = None,
         zone_first: bool = False,
         with_coverage_radius_m: float | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Ranked candidates as GeoJSON (paths included).
 
         With ``with_coverage_radius_m``, each candidate also carries the
@@ -151,9 +151,9 @@ class GeoService:
         *,
         radius_m: float | None = None,
         walk_s: float | None = None,
-        method: str = "exact",
+        method: Literal["exact", "grid"] = "exact",
         cache_key: object = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Per-zone coverage and gap polygons as GeoJSON; cached briefly by ``cache_key``."""
         key = (cache_key, radius_m, walk_s, method)
         now = time.monotonic()
