@@ -50,7 +50,7 @@ def create_dash(server, ctx: ContextView) -> dash.Dash:
         url_base_pathname="/",
         title="守望 Shouwang",
         assets_folder=str(ASSETS_DIR),
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash takes None: no "Updating…" title
         suppress_callback_exceptions=True,  # page components come and go with the route
     )
     nav = build_pages(ctx)

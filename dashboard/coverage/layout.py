@@ -11,14 +11,14 @@ from dashboard.coverage.charts import CoverageRow, station_pct, zone_names
 from dashboard.coverage.figures import coverage_map
 from dashboard.coverage.sources import RADIUS_RANGE_M, WALK_RANGE_MIN, CoverageSources
 from dashboard.i18n import t
-from dashboard.ids import CoverageIds
+from dashboard.ids import CoverageIds, attrs
 from geo.heat import PREVENTABLE_KINDS
 from shouwang.dispatch.rules import INCIDENT_KINDS
 
 DEFAULT_RADIUS_M, DEFAULT_WALK_MIN = 300, 3
 DEFAULT_HEAT_MODE = "density"
-GRAPH_CONFIG = {"displayModeBar": False}  # the charts are read, not explored
-MAP_CONFIG = {
+GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False}  # the charts are read, not explored
+MAP_CONFIG: dcc.Graph.Config = {
     "displaylogo": False,
     "scrollZoom": True,
     "plotGlPixelRatio": 1,
@@ -223,7 +223,7 @@ def coverage_table(rows: list[CoverageRow], lang: str) -> html.Table:
                 html.Td(_area(r.area_m2, lang)),
                 html.Td(str(r.n_guards)),
             ],
-            **{"data-zone": r.zone_id},
+            **attrs({"data-zone": r.zone_id}),
         )
         for r in rows
     ]
@@ -306,7 +306,7 @@ def hot_units(top: list[dict], src: CoverageSources, lang: str) -> list:
                         ),
                     ],
                 ),
-                **{"data-unit": uid},
+                **attrs({"data-unit": uid}),
             )
         )
     return [html.Ol(items, className="hot-units")]

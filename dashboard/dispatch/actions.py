@@ -74,7 +74,7 @@ def refusal(exc: DispatchError | FieldOpsError, lang: str) -> str:
     if code == "guard_busy":
         who = "、".join(d.get("guard_id", "") for d in exc.details if d.get("guard_id"))
         return t("dispatch.err.busy", lang).format(guards=who)
-    if code == "sos_owned":
+    if code == "sos_owned" and isinstance(exc, DispatchError):
         return t("dispatch.err.sos_owned", lang).format(owner=exc.extra.get("owner", ""))
     if code == "invalid_transition":
         return t("dispatch.err.transition", lang)
@@ -106,6 +106,7 @@ def create_incident(
         problems.append(t("dispatch.err.kind", lang))
     if problems:
         return Outcome(False, " ".join(problems))
+    assert point is not None  # reported above when missing
     body = {
         "kind": kind,
         "priority": int(priority or 3),

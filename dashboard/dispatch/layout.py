@@ -13,6 +13,7 @@ from dashboard.dispatch.panels import incident_options, kind_label, sos_panel
 from dashboard.dispatch.sources import DispatchSources
 from dashboard.i18n import t
 from dashboard.ids import DispatchIds as D
+from dashboard.ids import attrs
 from shouwang.dispatch.rules import INCIDENT_KINDS
 
 #: Live refresh of the incident panels (the service is read in-process; see callbacks).
@@ -238,7 +239,7 @@ def dispatch_layout(src: DispatchSources, lang: str) -> html.Div:
             html.Div(
                 id=D.CONFIG,
                 className="hidden",
-                **{"data-shouwang-dispatch": json.dumps(config, ensure_ascii=False)},
+                **attrs({"data-shouwang-dispatch": json.dumps(config, ensure_ascii=False)}),
             ),
             dcc.Store(id=D.CLICK),
             dcc.Store(id=D.POINT),

@@ -15,6 +15,7 @@ from typing import Any
 
 import dash
 from dash import Input, Output, State, html
+from dash.development.base_component import Component
 
 from dashboard.dispatch import actions
 from dashboard.dispatch.figures import eta_minutes, signature
@@ -22,7 +23,7 @@ from dashboard.dispatch.panels import timer
 from dashboard.dispatch.sources import DispatchSources
 from dashboard.i18n import DEFAULT_LANGUAGE, t
 from dashboard.ids import DispatchIds as D
-from dashboard.ids import Ids
+from dashboard.ids import Ids, attrs
 
 log = logging.getLogger(__name__)
 _NO = dash.no_update
@@ -52,7 +53,7 @@ def reinforcement_view(rf: Mapping[str, Any], tz: str, lang: str) -> list:
              html.Td(t(f"dispatch.rf.answer.{g.get('answer') or 'none'}", lang),
                      className=f"ans-{g.get('answer') or 'none'}"),
              html.Td(_hms(g.get("answered_at"), tz))],
-            **{"data-guard": g["guard_id"]},
+            **attrs({"data-guard": g["guard_id"]}),
         )
         for g in rf["guards"]
     ]  # fmt: skip
@@ -77,7 +78,7 @@ def rollcall_view(rc: Mapping[str, Any], now: float, tz: str, zones: Mapping[str
         rate="–" if rate is None else f"{rate * 100:.0f}%",
     )  # fmt: skip
     deadline = _epoch(rc.get("deadline_at"))
-    state = (
+    state: list[str | Component] = (
         [t("dispatch.rc.left", lang), timer(deadline - now if deadline else None, now, until=True)]
         if rc["status"] == "open"
         else [t("dispatch.rc.closed", lang)]
@@ -89,7 +90,7 @@ def rollcall_view(rc: Mapping[str, Any], now: float, tz: str, zones: Mapping[str
              html.Td(t(f"dispatch.rc.outcome.{g.get('outcome') or 'pending'}", lang),
                      className=f"out-{g.get('outcome') or 'pending'}"),
              html.Td(_hms(g.get("answered_at"), tz))],
-            **{"data-guard": g["guard_id"]},
+            **attrs({"data-guard": g["guard_id"]}),
         )
         for g in rc["guards"]
     ]  # fmt: skip
@@ -184,5 +185,5 @@ def register_ops(app: dash.Dash, src: DispatchSources) -> None:
 def _message(outcome: actions.Outcome) -> html.Div:
     return html.Div(
         outcome.message, className="ok" if outcome.ok else "err", role="alert",
-        **{"data-at": str(time.time())},
+        **attrs({"data-at": str(time.time())}),
     )  # fmt: skip

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
+from typing import Any, cast
 
 import redis
 import sqlalchemy as sa
@@ -77,7 +77,11 @@ def sos_intake(
     if not service.store.redis.set(service.store.key(f"dispatch:{dedup}"), "1", nx=True, px=10_000):
         return None
     if lon is None or lat is None:
-        fix = service.store.redis.hmget(service.store.key(f"fix:{guard_id}"), ["lon", "lat"])
+        # The store writes a fix's lon and lat together.
+        fix = cast(
+            "list[str]",
+            service.store.redis.hmget(service.store.key(f"fix:{guard_id}"), ["lon", "lat"]),
+        )
         lon, lat = (float(fix[0]), float(fix[1])) if fix[0] else (entry.post_lon, entry.post_lat)
     x0, y0, x1, y1 = service.places.extent
     note = ""
@@ -237,7 +241,10 @@ def _offer(service: DispatchService, incident_id: str, now: float, *, after: str
                 sa.select(assignments.c.guard_id).where(assignments.c.incident_id == incident_id)
             ).scalars()
         )
-    lon, lat = service.where(incident_id)
+    point = service.where(incident_id)
+    if point is None:  # the incident is gone
+        return None
+    lon, lat = point
     best = service.places.candidates(lon, lat, k=1, exclude=tried)
     offer = {**best[0], "offered_at": now, "after": after} if best else None
     with service.transaction() as conn:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -58,7 +59,9 @@ class DispatchMarks:
 
     def holders(self, guard_ids: Sequence[str]) -> list[str | None]:
         """The incident each guard is marked for (None: free)."""
-        return self.store.redis.hmget(self.key, list(guard_ids)) if guard_ids else []
+        if not guard_ids:
+            return []
+        return cast("list[str | None]", self.store.redis.hmget(self.key, list(guard_ids)))
 
     def rebuild(self, engine: Engine, *, remove_ended: bool = False) -> int:
         """Put every active assignment's mark back into Redis; returns their number.

@@ -138,7 +138,7 @@ class DispatchService:
         """Add a step to an incident's timeline (see :func:`shouwang.records.dispatch_tables.write_event`)."""
         write_event(conn, incident_id, at, kind, actor.name, **extra)
 
-    def _lock_incident(self, conn: Connection, incident_id: str) -> Mapping[str, Any]:
+    def _lock_incident(self, conn: Connection, incident_id: str) -> sa.RowMapping:
         row = (
             conn.execute(
                 sa.select(incidents.c.status, incidents.c.lon, incidents.c.lat)
@@ -285,7 +285,7 @@ class DispatchService:
                 [{"field": "guard_ids", "problem": f"{g} is not available"} for g in away],
             )
         claimed: list[str] = []
-        busy = []
+        busy: list[str] = []
         for g in guard_ids:
             (claimed if self.marks.claim(g, incident_id) else busy).append(g)
         if busy:

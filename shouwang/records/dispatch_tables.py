@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -132,6 +132,10 @@ def utc(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
 
+@overload
+def epoch(value: datetime) -> float: ...
+@overload
+def epoch(value: None) -> None: ...
 def epoch(value: datetime | None) -> float | None:
     """A timestamp column's value → epoch seconds (SQLite hands back naive UTC)."""
     if value is None:
