@@ -10,7 +10,6 @@ is read from module globals. To add a page: make a sub-package with a
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import dash
 from dash import Input, Output, State, dcc, html
@@ -19,9 +18,9 @@ from dashboard import coverage, dispatch, overview, wall
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dashboard.ids import Ids
 from dashboard.pages import Navigation, PlannedPage, error_box, shell
+from shouwang.settings import ASSETS_DIR
 
 log = logging.getLogger(__name__)
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 #: Announced in the navigation until their sub-packages exist.
 PLANNED: tuple[PlannedPage, ...] = ()

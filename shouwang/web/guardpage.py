@@ -29,14 +29,14 @@ from shouwang.fieldops.errors import FieldOpsError
 from shouwang.labels import INCIDENT_KIND_LABELS_ZH
 from shouwang.records.dispatch_tables import assignments
 from shouwang.records.fieldops_tables import aware
-from shouwang.settings import ROOT
+from shouwang.settings import ASSETS_DIR
 from shouwang.web.errors import ApiError
 
 NAMESPACE = "/guard"
 COOKIE = "sw_guard"
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static" / "guard"
-VENDOR_SOCKETIO = ROOT / "assets" / "vendor" / "socket.io.min.js"
+VENDOR_SOCKETIO = ASSETS_DIR / "vendor" / "socket.io.min.js"
 
 
 def api_error(exc: FieldOpsError | AuthError) -> ApiError:
