@@ -301,11 +301,11 @@ def test_the_app_restarts_in_the_middle_of_an_incident_and_it_is_cleared_after(
         assert again.store.redis.hget(again.store.key("dispatched"), "G040") == iid
         # The same console page carries on with the new process.
         assert wait_for(lambda: assignment_states(browser) == ["acknowledged"], 15)
-        for step in ("到场", "处置完毕"):
+        for step, status in (("到场", "on_scene"), ("处置完毕", "cleared")):
             xpath = f"//div[@id='dsp-detail']//button[text()='{step}']"
             assert wait_for(lambda: browser.find_elements(By.XPATH, xpath), 15), step  # noqa: B023
             browser.find_element(By.XPATH, xpath).click()
-            time.sleep(1.0)
+            assert wait_for(lambda: assignment_states(browser) == [status], 15), step  # noqa: B023
         assert wait_for(lambda: "已办结" in text(browser, "dsp-detail"), 15)
         screenshot("dispatch_7_after_restart")
         inc = again.dispatch.get(iid)
