@@ -369,9 +369,10 @@ def test_simulator_gives_every_pilot_guard_a_live_position_over_http(live_server
             if len(with_fix) == len(pilot.guards) and sim.stats.sent > 400:
                 break
         first = {f["id"]: f["geometry"]["coordinates"] for f in with_fix}
+        later: dict = {}
 
         def moved_guards() -> list[str]:
-            later = requests.get(f"{url}/api/v1/guards", timeout=5).json()
+            later.update(requests.get(f"{url}/api/v1/guards", timeout=5).json())
             return [
                 f["id"]
                 for f in later["features"]
