@@ -1,8 +1,10 @@
 """The live store: every guard's latest position and status, in Redis.
 
-One class, :class:`LiveStore`, owns every Redis key of the live layer (see
-``docs/design.md``). It is created once per process by the app factory and
-handed to whoever needs it; nothing else talks to these keys.
+One class, :class:`LiveStore`, owns every Redis key of the product (listed
+in :mod:`live.state.keys` and ``docs/design.md``). It is created once per
+process by the app factory and handed to whoever needs it; nothing else
+talks to these keys. The coordination steps several processes agree by
+(claims, once per tick, lock-out counters) are ``store.claims``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import pandas as pd
 import redis
 
 from live.fixes import Fix, PreviousFix
+from live.state.claims import Claims
+from live.state.events import Event, EventType
 from live.state.shifts import on_duty, rotation_offset
 from live.state.status import GuardStatus, derive_status
 
@@ -37,6 +41,13 @@ _FIX_FIELDS = (
     "received_at",
 )
 _FLOAT_FIELDS = frozenset(_FIX_FIELDS) - {"source", "charging"}
+# Compare-and-delete: free a guard only if the mark is still this incident's.
+_RELEASE_MARK = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
 
 
 @dataclass(frozen=True)
@@ -134,11 +145,17 @@ class LiveStore:
         self.clock = clock
         self._roster_cache: tuple[str | None, dict[str, RosterEntry]] = (None, {})
         self._device_index: dict[str, str] = {}
+        self.claims = Claims(client, self.key)
+        self._release_mark = client.register_script(_RELEASE_MARK)
 
     # -- keys ---------------------------------------------------------------
     def key(self, name: str) -> str:
         """Full Redis key of ``name`` under this store's prefix."""
         return f"{self.prefix}{name}"
+
+    def ping(self) -> bool:
+        """Whether Redis answers (raises when it does not)."""
+        return bool(self.redis.ping())
 
     @property
     def positions_stream(self) -> str:
@@ -232,6 +249,11 @@ class LiveStore:
         return self.redis.hmget(self.key("device"), list(device_ids))
 
     # -- fixes --------------------------------------------------------------
+    def latest_position(self, guard_id: str) -> tuple[float, float] | None:
+        """(lon, lat) of a guard's latest live fix; None before his first."""
+        lon, lat = self.redis.hmget(self.key(f"fix:{guard_id}"), ["lon", "lat"])
+        return (float(lon), float(lat)) if lon else None
+
     def previous_fixes(self, guard_ids: Sequence[str]) -> list[PreviousFix | None]:
         """Each guard's latest live fix as the filters need it."""
         pipe = self.redis.pipeline(transaction=False)
@@ -291,7 +313,7 @@ class LiveStore:
                 pipe.geoadd(self.key("onduty"), (fix.lon, fix.lat, gid))
             deltas.append({"guard_id": gid, "lon": fix.lon, "lat": fix.lat, "ts": fix.ts})
         if deltas:
-            pipe.publish(self.events_channel, json.dumps({"type": "fixes", "guards": deltas}))
+            pipe.publish(self.events_channel, Event(EventType.FIXES, {"guards": deltas}).to_json())
         pipe.execute()
 
     def _queue_alarm(self, pipe, guard_id: str, fix: Fix) -> None:
@@ -307,19 +329,9 @@ class LiveStore:
             },
         )
         pipe.hset(self.key("sos"), guard_id, repr(fix.ts))
-        pipe.publish(
-            self.events_channel,
-            json.dumps(
-                {
-                    "type": "alarm",
-                    "guard_id": guard_id,
-                    "kind": fix.alarm or "sos",
-                    "ts": fix.ts,
-                    "lon": fix.lon,
-                    "lat": fix.lat,
-                }
-            ),
-        )
+        alarm = {"guard_id": guard_id, "kind": fix.alarm or "sos", "ts": fix.ts,
+                 "lon": fix.lon, "lat": fix.lat}  # fmt: skip
+        pipe.publish(self.events_channel, Event(EventType.ALARM, alarm).to_json())
 
     def record_alarms(self, items: Sequence[tuple[str, Fix]]) -> None:
         """Raise the alarms carried by fixes that were not accepted as positions.
@@ -334,9 +346,28 @@ class LiveStore:
             self._queue_alarm(pipe, gid, fix)
         pipe.execute()
 
-    def publish(self, event: Mapping[str, object]) -> None:
-        """Announce an event (JSON object with a ``type``) to every process's push layer."""
-        self.redis.publish(self.events_channel, json.dumps(event, ensure_ascii=False))
+    def publish(self, event: Event | Mapping[str, object]) -> None:
+        """Announce an event (or a JSON object with a ``type``) to every process's event bus."""
+        if not isinstance(event, Event):
+            event = Event.of(event)
+        self.redis.publish(self.events_channel, event.to_json())
+
+    def subscribe_events(self) -> redis.client.PubSub:
+        """A subscription to the events channel, returned once Redis has confirmed it.
+
+        From then on every event published is delivered to it (the event bus
+        relies on this to promise nothing published after it connected is lost).
+        """
+        pubsub = self.redis.pubsub()  # not ignoring: the confirmation is read here
+        try:
+            pubsub.subscribe(self.events_channel)
+            reply = pubsub.get_message(timeout=5.0)
+            if reply is None or reply.get("type") != "subscribe":
+                raise redis.TimeoutError("Redis did not confirm the subscription to events")
+        except BaseException:
+            pubsub.close()
+            raise
+        return pubsub
 
     def count_rejections(self, reasons: Mapping[str, int]) -> None:
         """Add to the per-reason counters of rejected fixes."""
@@ -423,9 +454,8 @@ class LiveStore:
         if removed:
             pipe.zrem(self.key("onduty"), *removed)
         if added or removed:
-            pipe.publish(
-                self.events_channel, json.dumps({"type": "duty", "on": added, "off": removed})
-            )
+            duty = Event(EventType.DUTY, {"on": added, "off": removed})
+            pipe.publish(self.events_channel, duty.to_json())
         pipe.execute()
         return added, removed
 
@@ -450,6 +480,38 @@ class LiveStore:
     def clear_dispatched(self, guard_id: str) -> None:
         """The guard is free again."""
         self.redis.hdel(self.key("dispatched"), guard_id)
+
+    def claim_dispatched(self, guard_id: str, incident_id: str) -> bool:
+        """Atomically mark a free guard as sent to ``incident_id``; False if he is taken.
+
+        One ``HSETNX``: of two dispatchers sending the same guard at once
+        (in any processes) exactly one wins.
+        """
+        return bool(self.redis.hsetnx(self.key("dispatched"), guard_id, incident_id))
+
+    def release_dispatched(self, guard_id: str, incident_id: str) -> bool:
+        """Free a guard only if his mark is still ``incident_id``'s (compare and delete)."""
+        done = self._release_mark(keys=[self.key("dispatched")], args=[guard_id, incident_id])
+        return bool(done)
+
+    def dispatched_to(self, guard_ids: Sequence[str]) -> list[str | None]:
+        """The incident each guard is marked for (None: free)."""
+        return self.redis.hmget(self.key("dispatched"), list(guard_ids)) if guard_ids else []
+
+    def dispatch_marks(self) -> dict[str, str]:
+        """Every mark: guard id → incident id."""
+        return self.redis.hgetall(self.key("dispatched"))
+
+    def put_dispatch_marks(
+        self, marks: Iterable[tuple[str, str]], *, remove: Iterable[str] = ()
+    ) -> None:
+        """Set ``(guard, incident)`` marks and remove the marks of ``remove``, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for gid, iid in marks:
+            pipe.hset(self.key("dispatched"), gid, iid)
+        for gid in remove:
+            pipe.hdel(self.key("dispatched"), gid)
+        pipe.execute()
 
     # -- reads --------------------------------------------------------------
     def states(self, now: float | None = None) -> pd.DataFrame:

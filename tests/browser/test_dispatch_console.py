@@ -289,11 +289,10 @@ def test_the_app_restarts_in_the_middle_of_an_incident_and_it_is_cleared_after(
     assert wait_for(lambda: assignment_states(browser) == ["acknowledged"], 15)
 
     live_server.stop()  # the process dies: its jobs stop, Redis and SQL stay
-    for job in ctx.extras.get("background", []):
-        job.stop()
+    ctx.supervisor.stop()
     again = build_context(settings, clock=clock, redis_handle=redis_handle, engine=clean_engine,
                           dataset=pilot)  # fmt: skip
-    server = LiveServer(create_app(again), again.extras["socketio"], port=live_server.port)
+    server = LiveServer(create_app(again), again.socketio, port=live_server.port)
     again.start_background()
     server.start()
     try:
