@@ -12,14 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Job", "JobHealth", "Supervisor", "ThreadJob"]
+
+J = TypeVar("J")
 
 
 @dataclass(frozen=True)
@@ -133,9 +135,9 @@ class Supervisor:
             job.start()
         return job
 
-    def find(self, kind: type | Callable[..., Any]) -> Any:
-        """The supervised job of class ``kind`` (tests and pages look jobs up by kind)."""
-        return next(j for j in self._jobs if isinstance(j, kind))  # type: ignore[arg-type]
+    def find(self, kind: type[J]) -> J:
+        """The supervised job of class ``kind`` (StopIteration when there is none)."""
+        return next(j for j in self._jobs if isinstance(j, kind))
 
     def start(self) -> None:
         """Start every job, in the order they were added."""

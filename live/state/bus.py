@@ -94,7 +94,7 @@ class EventBus(ThreadJob):
     ) -> None:
         """Call ``handler(event)`` for every event of ``types`` (None: of every type)."""
         wanted = None if types is None else frozenset(str(t) for t in types)
-        label = name or getattr(handler, "__qualname__", repr(handler))
+        label = name or str(getattr(handler, "__qualname__", repr(handler)))
         self._subs = [*self._subs, _Subscription(label, handler, wanted)]
 
     def on_connect(self, callback: Callable[[], object]) -> None:

@@ -4,7 +4,8 @@ One class, :class:`LiveStore`, owns every Redis key of the product (listed
 in :mod:`live.state.keys` and ``docs/design.md``). It is created once per
 process by the app factory and handed to whoever needs it; nothing else
 talks to these keys. The coordination steps several processes agree by
-(claims, once per tick, lock-out counters) are ``store.claims``.
+(claims, once per tick, lock-out counters) are ``store.claims``; the
+dispatch marks (who is shown as sent where) are ``store.marks``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import redis
 from live.fixes import Fix, PreviousFix
 from live.state.claims import Claims
 from live.state.events import Event, EventType
+from live.state.marks import Marks
 from live.state.shifts import on_duty, rotation_offset
 from live.state.status import GuardStatus, derive_status
 
@@ -41,13 +43,6 @@ _FIX_FIELDS = (
     "received_at",
 )
 _FLOAT_FIELDS = frozenset(_FIX_FIELDS) - {"source", "charging"}
-# Compare-and-delete: free a guard only if the mark is still this incident's.
-_RELEASE_MARK = """
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  return redis.call('HDEL', KEYS[1], ARGV[1])
-end
-return 0
-"""
 
 
 @dataclass(frozen=True)
@@ -146,7 +141,7 @@ class LiveStore:
         self._roster_cache: tuple[str | None, dict[str, RosterEntry]] = (None, {})
         self._device_index: dict[str, str] = {}
         self.claims = Claims(client, self.key)
-        self._release_mark = client.register_script(_RELEASE_MARK)
+        self.marks = Marks(client, self.key("dispatched"))
 
     # -- keys ---------------------------------------------------------------
     def key(self, name: str) -> str:
@@ -471,47 +466,6 @@ class LiveStore:
             sort="ASC",
         )
         return [(gid, float(dist)) for gid, dist in hits]
-
-    # -- dispatch marks (the dispatch workflow builds on these) -------------
-    def mark_dispatched(self, guard_id: str, incident_id: str) -> None:
-        """Show a guard as dispatched to an incident."""
-        self.redis.hset(self.key("dispatched"), guard_id, incident_id)
-
-    def clear_dispatched(self, guard_id: str) -> None:
-        """The guard is free again."""
-        self.redis.hdel(self.key("dispatched"), guard_id)
-
-    def claim_dispatched(self, guard_id: str, incident_id: str) -> bool:
-        """Atomically mark a free guard as sent to ``incident_id``; False if he is taken.
-
-        One ``HSETNX``: of two dispatchers sending the same guard at once
-        (in any processes) exactly one wins.
-        """
-        return bool(self.redis.hsetnx(self.key("dispatched"), guard_id, incident_id))
-
-    def release_dispatched(self, guard_id: str, incident_id: str) -> bool:
-        """Free a guard only if his mark is still ``incident_id``'s (compare and delete)."""
-        done = self._release_mark(keys=[self.key("dispatched")], args=[guard_id, incident_id])
-        return bool(done)
-
-    def dispatched_to(self, guard_ids: Sequence[str]) -> list[str | None]:
-        """The incident each guard is marked for (None: free)."""
-        return self.redis.hmget(self.key("dispatched"), list(guard_ids)) if guard_ids else []
-
-    def dispatch_marks(self) -> dict[str, str]:
-        """Every mark: guard id → incident id."""
-        return self.redis.hgetall(self.key("dispatched"))
-
-    def put_dispatch_marks(
-        self, marks: Iterable[tuple[str, str]], *, remove: Iterable[str] = ()
-    ) -> None:
-        """Set ``(guard, incident)`` marks and remove the marks of ``remove``, in one round trip."""
-        pipe = self.redis.pipeline(transaction=False)
-        for gid, iid in marks:
-            pipe.hset(self.key("dispatched"), gid, iid)
-        for gid in remove:
-            pipe.hdel(self.key("dispatched"), gid)
-        pipe.execute()
 
     # -- reads --------------------------------------------------------------
     def states(self, now: float | None = None) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """Timers, escalation, SOS intake and arrival detection: the dispatch background job.
 
-:class:`EscalationJob` runs two threads per process:
+:class:`EscalationJob` does two things in every process:
 
-* a ticker, every ``every_s`` (1 s), on the service's clock (tests move it):
+* its thread ticks every ``every_s`` (1 s), on the service's clock (tests move it):
   SOS alarms without an incident get one (:func:`sos_intake`), unowned SOS
   incidents escalate every ``SOS_ESCALATE_S`` (:func:`escalate_sos`),
   assignments not acknowledged within ``ACK_TIMEOUT_S`` time out and the next

@@ -3,7 +3,7 @@
 The store's ``dispatched`` hash (guard → incident id) is what the map wall
 and the nearest-guard ranking read to show a guard as busy. The dispatch
 service claims a guard with the store's atomic
-:meth:`~live.state.store.LiveStore.claim_dispatched`, so of two dispatchers
+:meth:`live.state.marks.Marks.claim` (``store.marks``), so of two dispatchers
 (in any processes) sending the same guard at once exactly one wins, and
 frees him with a compare-and-delete.
 
@@ -36,18 +36,18 @@ class DispatchMarks:
 
     def claim(self, guard_id: str, incident_id: str) -> bool:
         """Atomically mark a free guard as sent to ``incident_id``; False if he is taken."""
-        return self.store.claim_dispatched(guard_id, incident_id)
+        return self.store.marks.claim(guard_id, incident_id)
 
     def release(self, guard_id: str, incident_id: str) -> None:
         """Free a guard, if his mark is still ``incident_id``'s."""
         try:
-            self.store.release_dispatched(guard_id, incident_id)
+            self.store.marks.release(guard_id, incident_id)
         except Exception:  # the periodic rebuild clears it later
             log.exception("could not release %s from %s", guard_id, incident_id)
 
     def holders(self, guard_ids: Sequence[str]) -> list[str | None]:
         """The incident each guard is marked for (None: free)."""
-        return self.store.dispatched_to(guard_ids)
+        return self.store.marks.holders(guard_ids)
 
     def rebuild(self, engine: Engine, *, remove_ended: bool = False) -> int:
         """Put every active assignment's mark back into Redis; returns their number.
@@ -62,7 +62,7 @@ class DispatchMarks:
                     assignments.c.active
                 )
             ).all()
-            marks = self.store.dispatch_marks()
+            marks = self.store.marks.all()
             ended: set[str] = set()
             if remove_ended and marks:
                 ended = set(
@@ -72,7 +72,7 @@ class DispatchMarks:
                         .where(incidents.c.status.in_(["closed", "cancelled"]))
                     ).scalars()
                 )
-        self.store.put_dispatch_marks(
+        self.store.marks.put(
             [(gid, iid) for gid, iid in active],
             remove=[gid for gid, iid in marks.items() if iid in ended],
         )

@@ -6,7 +6,9 @@ console use (built once per process by the app factory, ``ctx.fieldops``):
 - ``auth``: :class:`shouwang.auth.guards.GuardAuth` (sign-in, tokens);
 - ``reinforcements``: :class:`shouwang.fieldops.reinforcement.ReinforcementService`;
 - ``rollcalls``: :class:`shouwang.fieldops.rollcall.RollCallService`;
-- ``reports``: :class:`shouwang.fieldops.reports.ReportService`.
+- ``reports``: :class:`shouwang.fieldops.reports.ReportService`;
+- ``closer``: :class:`RollCallCloser`, the background job closing roll calls
+  at their deadline (started by the app's supervisor).
 
 How a guard's phone hears of things: every service announces what it did on
 the live store's events channel (``store.publish``), and :class:`GuardRelay`,
@@ -161,7 +163,7 @@ class FieldOps:
             Product settings (``STATE_DIR``, ``SECRET_KEY``,
             ``ROLL_CALL_MINUTES``, ``POST_RADIUS_M``, ``SIGNAL_LOST_AFTER_S``).
         engine, store, dataset, geo, clock
-            The process's parts (see :class:`shouwang.runtime.app.AppContext`).
+            The process's parts (see :class:`shouwang.context.AppContext`).
         seed_pins
             Give guards without a PIN their demo PIN (see :mod:`shouwang.auth.guards`).
         """

@@ -76,7 +76,7 @@ def post_fix(base_url: str, device: str, lon: float, lat: float) -> None:
 
 def on_duty(ctx, base_url: str, rows) -> None:
     for r in rows.itertuples():
-        ctx.store.clear_dispatched(r.guard_id)
+        ctx.store.marks.clear(r.guard_id)
         ctx.store.set_duty_override(r.guard_id, True)
         post_fix(base_url, str(r.device_id), float(r.post_lon), float(r.post_lat))
 
@@ -148,7 +148,7 @@ def test_one_call_from_map_click_to_clear_with_the_guards_page(
     me = g.loc["G024"]
     others = g.loc[["G001", "G030", "G050"]]  # further away: the list has more than one
     on_duty(ctx, url, others)
-    ctx.store.clear_dispatched("G024")
+    ctx.store.marks.clear("G024")
     ctx.store.set_duty_override("G024", True)
     post_fix(url, str(me.device_id), float(me.post_lon), float(me.post_lat))
     where = (float(me.post_lon) + 0.0006, float(me.post_lat) + 0.0002)  # ~60 m from his post

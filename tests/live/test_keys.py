@@ -35,3 +35,22 @@ def test_only_the_store_talks_to_redis():
                 if raw.search(line):
                     offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert offenders == []
+
+
+def test_every_key_the_code_names_is_registered():
+    """Each ``key("...")`` / ``claims.*("...")`` name in the code starts a registered pattern."""
+    named = re.compile(r'(?:key|claims\.[a-z_]+)\(f?"([^"{]*)|return f"(pinfail:)')
+    fixed = [k.pattern.split("<")[0] for k in KEYS]
+    seen = set()
+    for folder in ("live", "shouwang", "dashboard"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for m in named.finditer(path.read_text(encoding="utf-8")):
+                name = m.group(1) if m.group(1) is not None else m.group(2)
+                if name:  # an empty head is the generic key(f"{name}...") of the claims
+                    seen.add(name)
+    assert {"roster", "fix:", "dispatch:tick", "pinfail:"} <= seen  # the scan finds them
+    unregistered = sorted(
+        n for n in seen if not any(f == n or (n.endswith(":") and f.startswith(n)) or
+                                   f.startswith(n + ":") for f in fixed)
+    )  # fmt: skip
+    assert unregistered == []
