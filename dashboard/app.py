@@ -13,11 +13,13 @@ import logging
 
 import dash
 from dash import Input, Output, State, dcc, html
+from flask import Flask
 
 from dashboard import coverage, dispatch, overview, wall
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dashboard.ids import Ids
 from dashboard.pages import Navigation, PlannedPage, error_box, shell
+from shouwang.context import AppContext
 from shouwang.settings import ASSETS_DIR
 
 log = logging.getLogger(__name__)
@@ -26,22 +28,19 @@ log = logging.getLogger(__name__)
 PLANNED: tuple[PlannedPage, ...] = ()
 
 
-def build_pages(ctx) -> Navigation:
+def build_pages(ctx: AppContext) -> Navigation:
     """Every page, in navigation order, bound to ``ctx``."""
     pages: list = []
 
     def built() -> set[str]:
         return {p.path for p in pages}
 
-    pages += [overview.page(ctx, built), wall.page(ctx)]
-    if getattr(ctx, "dispatch", None) is not None and getattr(ctx, "fieldops", None) is not None:
-        pages.append(dispatch.page(ctx))
-    pages.append(coverage.page(ctx))
+    pages += [overview.page(ctx, built), wall.page(ctx), dispatch.page(ctx), coverage.page(ctx)]
     return Navigation(pages=pages, planned=PLANNED)
 
 
-def create_dash(server, ctx) -> dash.Dash:
-    """Mount the Dash pages on ``server``."""
+def create_dash(server: Flask, ctx: AppContext) -> dash.Dash:
+    """Mount the Dash pages on ``server``; their background jobs go to ``ctx.supervisor``."""
     app = dash.Dash(
         __name__,
         server=server,
@@ -82,4 +81,6 @@ def create_dash(server, ctx) -> dash.Dash:
 
     for page in nav.pages:
         page.register_callbacks(app)
+        for job in page.jobs:
+            ctx.supervisor.add(job)
     return app

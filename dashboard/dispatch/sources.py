@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
+from shouwang.context import AppContext
 from shouwang.dispatch.reads import list_incidents
 
 #: The incident states a dispatcher still works on.
@@ -77,7 +78,7 @@ class DispatchSources:
     geo
         :class:`shouwang.geoservice.GeoService` (ranking, routes, coverage).
     states
-        Current guard states for drawing (the push relay's cached frame when it runs).
+        Current guard states for drawing (the push relay's cached frame).
     fresh_states
         The store's states read now (ranking candidates must not use a cached frame:
         a guard sent a second ago must not be offered again).
@@ -105,9 +106,8 @@ class DispatchSources:
     ack_timeout_s: float
 
     @classmethod
-    def from_context(cls, ctx) -> DispatchSources:
+    def from_context(cls, ctx: AppContext) -> DispatchSources:
         ds = ctx.dataset
-        relay = ctx.extras.get("push")
         drawn = ctx.settings.MAP_TILES_CRS
         project = drawing_projection(drawn)
         base = base_layers(
@@ -122,7 +122,7 @@ class DispatchSources:
             dispatch=ctx.dispatch,
             fieldops=ctx.fieldops,
             geo=ctx.geo,
-            states=(lambda: relay.states(max_age_s=2.0)) if relay is not None else ctx.store.states,
+            states=lambda: ctx.push.states(max_age_s=2.0),
             fresh_states=ctx.store.states,
             clock=ctx.clock,
             zones=ds.zones,

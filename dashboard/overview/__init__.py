@@ -14,6 +14,7 @@ from dashboard.i18n import DEFAULT_LANGUAGE, t
 from dashboard.ids import Ids, OverviewIds
 from dashboard.pages import Page, error_box
 from dashboard.wall.figures import STATUS_CODES, STATUS_COLOURS
+from shouwang.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,9 @@ def register_callbacks(app: dash.Dash, states: Callable[[], pd.DataFrame]) -> No
             return error_box(lang, exc)
 
 
-def page(ctx, built: Callable[[], set[str]]) -> Page:
+def page(ctx: AppContext, built: Callable[[], set[str]]) -> Page:
     """The overview; ``built()`` gives the paths of the pages that exist."""
-    relay = ctx.extras.get("push")
-    states = relay.states if relay is not None else ctx.store.states
+    states = ctx.push.states
     return Page(
         path=PATH,
         nav_key="nav.overview",

@@ -21,10 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def register_callbacks(app: dash.Dash, src: WallSources) -> None:
-    if src.incidents is not None:  # open incidents and SOS escalation (dispatch workflow)
-        register_incident_callbacks(
-            app, src.incidents, src.project, src.zone_names, src.guard_names, src.clock
-        )
+    # Open incidents and SOS escalation (dispatch workflow).
+    register_incident_callbacks(
+        app, src.incidents, src.project, src.zone_names, src.guard_names, src.clock
+    )
 
     @app.callback(
         Output(WallIds.ZONES, "children"),

@@ -30,12 +30,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from live.state.claims import Claims
 from shouwang.records import audit
 from shouwang.records.fieldops_tables import guard_pins, guard_signins, utc
 from shouwang.records.tables import guards
@@ -182,10 +182,9 @@ class GuardAuth:
     ----------
     engine
         Records database (``guard_pins``, ``guard_signins``).
-    redis_client
-        Redis (failed-PIN counters under ``{prefix}pinfail:{device_id}``).
-    prefix
-        Redis key prefix (``STORE_PREFIX``).
+    claims
+        The live store's coordination keys (``store.claims``): failed-PIN
+        counters under ``pinfail:{device_id}``.
     secret_key
         Token signing secret (:func:`load_secret_key`).
     device_guard
@@ -201,9 +200,8 @@ class GuardAuth:
     def __init__(
         self,
         engine: Engine,
-        redis_client: redis.Redis,
+        claims: Claims,
         *,
-        prefix: str,
         secret_key: str,
         device_guard: Callable[[str], str | None],
         clock: Callable[[], float],
@@ -212,8 +210,7 @@ class GuardAuth:
         window_s: int = 900,
     ) -> None:
         self.engine = engine
-        self.redis = redis_client
-        self.prefix = prefix
+        self.claims = claims
         self.device_guard = device_guard
         self.clock = clock
         self.token_max_age_s = token_max_age_s
@@ -266,12 +263,13 @@ class GuardAuth:
             ).first()
 
     # -- sign-in ----------------------------------------------------------------
-    def _fail_key(self, device_id: str) -> str:
-        return f"{self.prefix}pinfail:{device_id}"
+    @staticmethod
+    def _fail_key(device_id: str) -> str:
+        return f"pinfail:{device_id}"
 
     def failures(self, device_id: str) -> int:
         """Failed PINs counted for a device in the current window."""
-        return int(self.redis.get(self._fail_key(device_id)) or 0)
+        return self.claims.failures(self._fail_key(device_id))
 
     def _record(self, device_id: str, guard_id: str | None, ok: bool, reason: str, remote: str):
         now = self.clock()
@@ -301,7 +299,7 @@ class GuardAuth:
         """
         key = self._fail_key(device_id)
         if self.failures(device_id) >= self.max_failures:
-            ttl = self.redis.ttl(key)
+            ttl = self.claims.window_left_s(key)
             self._record(device_id, None, False, "locked_out", remote_addr)
             raise AuthError(
                 429,
@@ -312,15 +310,11 @@ class GuardAuth:
         guard_id = self.device_guard(device_id)
         row = self._pin_row(guard_id) if guard_id else None
         if row is None or not verify_pin(pin, row.pin_hash):
-            pipe = self.redis.pipeline(transaction=True)
-            # The window starts at the first failure (SET NX EX works on every Redis version).
-            pipe.set(key, 0, ex=self.window_s, nx=True)
-            pipe.incr(key)
-            pipe.execute()
+            self.claims.add_failure(key, window_s=self.window_s)
             reason = "unknown_device" if guard_id is None else "bad_pin"
             self._record(device_id, guard_id, False, reason, remote_addr)
             raise AuthError(401, "bad_credentials", "device id or PIN is wrong")
-        self.redis.delete(key)
+        self.claims.clear(key)
         self._record(device_id, guard_id, True, "ok", remote_addr)
         token = self._serializer.dumps({"g": guard_id, "d": device_id, "v": int(row.version)})
         return guard_id, token

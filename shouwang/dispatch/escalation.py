@@ -1,37 +1,40 @@
 """Timers, escalation, SOS intake and arrival detection: the dispatch background job.
 
-:class:`EscalationJob` runs two threads per process:
+:class:`EscalationJob` does two things in every process:
 
-* a ticker, every ``every_s`` (1 s), on the service's clock (tests move it):
+* its thread ticks every ``every_s`` (1 s), on the service's clock (tests move it):
   SOS alarms without an incident get one (:func:`sos_intake`), unowned SOS
   incidents escalate every ``SOS_ESCALATE_S`` (:func:`escalate_sos`),
   assignments not acknowledged within ``ACK_TIMEOUT_S`` time out and the next
   guard is offered (:func:`ack_timeouts`), open incidents with nobody sent
   for ``UNASSIGNED_ALERT_S`` are announced (:func:`unassigned_alerts`), and
   every 30 ticks the Redis marks are rebuilt from SQL;
-* a listener on the store's events channel: ``alarm`` events bring SOS in at
-  once, ``fixes`` events detect arrival within ``ARRIVAL_RADIUS_M``
-  (:func:`arrivals`).
+* a handler on the process's event bus (:meth:`EscalationJob.listen_on`):
+  ``alarm`` events bring SOS in at once, ``fixes`` events detect arrival
+  within ``ARRIVAL_RADIUS_M`` (:func:`arrivals`). A failure here is logged by
+  the bus and the next event is handled as usual; an SOS missed while Redis
+  was away is taken in by the ticker's :func:`scan_sos`.
 
 Several processes may run this job at once. Every change is a conditional
 SQL update (``... WHERE status = 'assigned'``, ``WHERE sos_level < n``), so
 exactly one process makes it and only that one announces it; SOS incidents
-carry a unique ``dedup_key``; a Redis ``SET NX`` per tick second saves the
-others the work.
+carry a unique ``dedup_key``; a store claim per tick second
+(:meth:`live.state.claims.Claims.once_per_tick`) saves the others the work.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from typing import Any
 
-import redis
 import sqlalchemy as sa
 
+from live.state.bus import EventBus
+from live.state.events import Event, EventType
 from live.state.status import haversine_m
 from shouwang.dispatch.service import DispatchError, DispatchService
+from shouwang.jobs import ThreadJob
 from shouwang.records import audit
 from shouwang.records.audit import SYSTEM, Actor
 from shouwang.records.dispatch_tables import assignments, epoch, incident_dispatch, utc
@@ -74,11 +77,10 @@ def sos_intake(
         return None
     dedup = f"sos:{guard_id}:{ts:.3f}"
     # A short work claim: a process that dies mid-way leaves it to the next tick.
-    if not service.store.redis.set(service.store.key(f"dispatch:{dedup}"), "1", nx=True, px=10_000):
+    if not service.store.claims.take(f"dispatch:{dedup}", ttl_ms=10_000):
         return None
     if lon is None or lat is None:
-        fix = service.store.redis.hmget(service.store.key(f"fix:{guard_id}"), ["lon", "lat"])
-        lon, lat = (float(fix[0]), float(fix[1])) if fix[0] else (entry.post_lon, entry.post_lat)
+        lon, lat = service.store.latest_position(guard_id) or (entry.post_lon, entry.post_lat)
     x0, y0, x1, y1 = service.places.extent
     note = ""
     if not (x0 <= lon <= x1 and y0 <= lat <= y1):  # never lose an SOS to a wild fix
@@ -323,7 +325,7 @@ def arrivals(service: DispatchService, guards: list[dict]) -> list[dict]:
 
 
 # ---------------------------------------------------------------- the job
-class EscalationJob:
+class EscalationJob(ThreadJob):
     """The dispatch background job of one process (see the module text).
 
     Parameters
@@ -337,15 +339,16 @@ class EscalationJob:
         Rebuild the Redis marks from SQL every this many ticks.
     """
 
+    name = "dispatch-timers"
+
     def __init__(
         self, service: DispatchService, *, every_s: float = 1.0, resync_every: int = 30
     ) -> None:
+        super().__init__()
         self.service = service
         self.every_s = every_s
         self.resync_every = resync_every
         self.ticks = 0
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
 
     def tick(self, now: float | None = None) -> dict[str, list]:
         """One round of every timer; returns the events it announced."""
@@ -353,7 +356,7 @@ class EscalationJob:
         now = s.clock() if now is None else now
         out: dict[str, list] = {}
         # One process per clock second does the round; the others skip it.
-        if not s.store.redis.set(s.store.key(f"dispatch:tick:{int(now)}"), "1", nx=True, ex=10):
+        if not s.store.claims.once_per_tick("dispatch:tick", now, ttl_s=10):
             return out
         self.ticks += 1
         scan_sos(s)
@@ -364,56 +367,19 @@ class EscalationJob:
             s.marks.rebuild(s.engine)
         return out
 
-    def handle_event(self, data: str) -> None:
-        """Take one message of the events channel (``alarm`` and ``fixes`` matter here)."""
-        try:
-            event = json.loads(data)
-            kind = event.get("type")
-        except (ValueError, AttributeError):
-            return
-        if kind == "alarm" and event.get("kind", "sos") == "sos":
-            sos_intake(self.service, str(event["guard_id"]), float(event["ts"]),
-                       float(event["lon"]), float(event["lat"]))  # fmt: skip
-        elif kind == "fixes":
+    def listen_on(self, bus: EventBus) -> None:
+        """Take ``alarm`` and ``fixes`` events of ``bus`` (SOS intake, arrivals)."""
+        bus.subscribe(self.handle_event, [EventType.ALARM, EventType.FIXES], name="dispatch")
+
+    def handle_event(self, event: Event) -> None:
+        """Take one event (``alarm`` and ``fixes`` matter here)."""
+        if event.type == EventType.ALARM and event.get("kind", "sos") == "sos":
+            sos_intake(self.service, str(event.get("guard_id")), float(event.get("ts")),
+                       float(event.get("lon")), float(event.get("lat")))  # fmt: skip
+        elif event.type == EventType.FIXES:
             arrivals(self.service, list(event.get("guards", ())))
 
-    def start(self) -> None:
-        """Start the ticker and the listener threads."""
-        self._stop.clear()
-        for name, target in (("dispatch-tick", self._run_ticks), ("dispatch-listen", self._listen)):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def stop(self) -> None:
-        """Stop both threads (within about half a second)."""
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(5)
-        self._threads.clear()
-
-    def _run_ticks(self) -> None:
+    def _run(self) -> None:
         while not self._stop.wait(self.every_s):
-            try:
+            with self._round("dispatch tick"):
                 self.tick()
-            except Exception:  # keep ticking; the log says what went wrong
-                log.exception("dispatch tick failed")
-
-    def _listen(self) -> None:
-        store = self.service.store
-        while not self._stop.is_set():
-            pubsub = store.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(store.events_channel)
-                while not self._stop.is_set():
-                    message = pubsub.get_message(timeout=0.5)
-                    if message is not None and message["type"] == "message":
-                        try:
-                            self.handle_event(message["data"])
-                        except Exception:
-                            log.exception("dispatch: event failed")
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                log.warning("dispatch: events channel lost (%s); resubscribing", exc)
-                self._stop.wait(1.0)
-            finally:
-                pubsub.close()

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
+from shouwang.context import AppContext
 from shouwang.dispatch import alarm_points
 from shouwang.dispatch.escalation import ack_sos
 from shouwang.dispatch.reads import (
@@ -139,7 +140,7 @@ class _Query:
             raise ApiError(400, "invalid_request", message, self.problems)
 
 
-def create_blueprint(ctx) -> Blueprint:
+def create_blueprint(ctx: AppContext) -> Blueprint:
     """Blueprint of the dispatch endpoints, bound to the app context ``ctx``."""
     bp = Blueprint("dispatch", __name__)
     service = ctx.dispatch

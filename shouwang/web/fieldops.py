@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, request, send_file
 
+from shouwang.context import AppContext
 from shouwang.fieldops.errors import FieldOpsError
 from shouwang.fieldops.reports import MAX_PHOTO_BYTES
 from shouwang.web.errors import ApiError, error_response
@@ -67,7 +68,7 @@ def _moment(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
-def _period(ctx) -> tuple[datetime, datetime]:
+def _period(ctx: AppContext) -> tuple[datetime, datetime]:
     """``from``/``to`` query parameters (default: the last 7 days); all problems at once."""
     tz = ZoneInfo(ctx.settings.TIMEZONE)
     now = datetime.fromtimestamp(ctx.clock(), tz)
@@ -87,7 +88,7 @@ def _period(ctx) -> tuple[datetime, datetime]:
     return bounds["from"], bounds["to"]
 
 
-def create_blueprint(ctx) -> Blueprint:
+def create_blueprint(ctx: AppContext) -> Blueprint:
     """Blueprint of the reinforcement, roll call and report endpoints, bound to ``ctx``."""
     bp = Blueprint("fieldops", __name__)
     ops = ctx.fieldops

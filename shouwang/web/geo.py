@@ -14,6 +14,7 @@ from flask import Blueprint, jsonify, request
 from geo.coverage import CoverageInputError
 from geo.heat import HeatInputError, parse_heat_query
 from geo.nearest import NoGuardOnDuty
+from shouwang.context import AppContext
 from shouwang.web.errors import ApiError
 
 
@@ -71,7 +72,7 @@ class _Params:
             raise ApiError(400, "invalid_request", message, self.problems)
 
 
-def create_blueprint(ctx) -> Blueprint:
+def create_blueprint(ctx: AppContext) -> Blueprint:
     """Blueprint of the geo endpoints, bound to the app context ``ctx``."""
     bp = Blueprint("geo", __name__)
     geo = ctx.geo

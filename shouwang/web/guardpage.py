@@ -25,6 +25,7 @@ from flask_socketio import SocketIO, join_room
 
 from shouwang import records
 from shouwang.auth.guards import AuthError, GuardSession
+from shouwang.context import AppContext
 from shouwang.fieldops.errors import FieldOpsError
 from shouwang.labels import INCIDENT_KIND_LABELS_ZH
 from shouwang.records.dispatch_tables import assignments
@@ -56,7 +57,7 @@ def bearer_token() -> str | None:
     return request.cookies.get(COOKIE) or None
 
 
-def require_guard(ctx) -> GuardSession:
+def require_guard(ctx: AppContext) -> GuardSession:
     """The signed-in guard of this request, or a 401 API error."""
     try:
         return ctx.fieldops.auth.verify(bearer_token())
@@ -68,7 +69,7 @@ def remote_addr() -> str:
     return request.remote_addr or ""
 
 
-def _guard_state(ctx, guard_id: str) -> dict:
+def _guard_state(ctx: AppContext, guard_id: str) -> dict:
     states = ctx.store.states()
     row = states.loc[states["guard_id"] == guard_id]
     if row.empty:
@@ -94,7 +95,7 @@ def _guard_state(ctx, guard_id: str) -> dict:
     }
 
 
-def _assignment(ctx, guard_id: str) -> dict | None:
+def _assignment(ctx: AppContext, guard_id: str) -> dict | None:
     """The guard's active assignment (dispatch workflow), with its incident, or None."""
     a, i = assignments.c, records.incidents.c
     with ctx.engine.connect() as conn:
@@ -114,7 +115,7 @@ def _assignment(ctx, guard_id: str) -> dict | None:
     return out
 
 
-def create_blueprint(ctx) -> Blueprint:
+def create_blueprint(ctx: AppContext) -> Blueprint:
     """Blueprint of the guard page and the guard's own endpoints, bound to ``ctx``."""
     bp = Blueprint(
         "guardpage",
@@ -179,8 +180,12 @@ def create_blueprint(ctx) -> Blueprint:
     return bp
 
 
-def register_socketio(ctx, socketio: SocketIO) -> None:
-    """The ``/guard`` namespace and the jobs relaying events to guard rooms."""
+def register_socketio(ctx: AppContext, socketio: SocketIO) -> None:
+    """The ``/guard`` namespace: a guard's phone joins his room ``guard:{id}``.
+
+    What reaches the room is relayed by ``ctx.guard_relay`` (a handler on
+    the event bus, :class:`shouwang.fieldops.service.GuardRelay`).
+    """
 
     @socketio.on("connect", namespace=NAMESPACE)
     def _connect(auth=None):
@@ -191,9 +196,3 @@ def register_socketio(ctx, socketio: SocketIO) -> None:
             raise SocketRefused(exc.code) from exc
         join_room(f"guard:{session.guard_id}")
         return True
-
-    def emit(event: str, payload: dict, room: str) -> None:
-        socketio.emit(event, payload, to=room, namespace=NAMESPACE)
-
-    jobs = ctx.fieldops.background_jobs(ctx.store.redis, ctx.store.events_channel, emit)
-    ctx.extras.setdefault("background", []).extend(jobs)

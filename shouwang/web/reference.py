@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
 from shouwang import __version__
+from shouwang.context import AppContext
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 
@@ -79,7 +80,7 @@ def guards_geojson(states: pd.DataFrame) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def create_blueprint(ctx) -> Blueprint:
+def create_blueprint(ctx: AppContext) -> Blueprint:
     """Blueprint of the read endpoints, bound to the app context ``ctx``."""
     bp = Blueprint("reference", __name__)
     ds = ctx.dataset
@@ -95,7 +96,7 @@ def create_blueprint(ctx) -> Blueprint:
         ok = True
         try:
             started = time.perf_counter()
-            ctx.store.redis.ping()
+            ctx.store.ping()
             checks["redis"] = {
                 "ok": True,
                 "embedded": ctx.redis.embedded is not None,
@@ -112,6 +113,7 @@ def create_blueprint(ctx) -> Blueprint:
             ok = False
             checks["database"] = {"ok": False, "error": str(exc)}
         body = {"status": "ok" if ok else "degraded", "version": __version__, "checks": checks}
+        body["jobs"] = ctx.supervisor.health()  # each background worker: running, last run, error
         if checks["redis"]["ok"]:
             states = ctx.store.states()
             body["guards"] = {

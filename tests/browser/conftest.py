@@ -115,7 +115,7 @@ class LiveServer:
 @pytest.fixture
 def live_server(app, ctx):
     ctx.start_background()
-    server = LiveServer(app, ctx.extras["socketio"]).start()
+    server = LiveServer(app, ctx.socketio).start()
     yield server
     server.stop()
 

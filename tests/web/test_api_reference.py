@@ -13,6 +13,25 @@ def test_health_reports_both_stores(client, ctx):
     assert body["guards"]["total"] == 207
 
 
+JOBS = ["history-writer", "duty-refresh", "dispatch-timers", "push-relay", "rollcall-closer",
+        "event-bus"]  # fmt: skip
+
+
+def test_health_reports_every_background_job(client, ctx):
+    jobs = client.get("/api/v1/health").get_json()["jobs"]
+    # The wall's coverage job joins them when the geo engine offers coverage.
+    assert sorted(n for n in jobs if n != "wall-coverage") == sorted(JOBS)
+    assert all(j == {"running": False, "last_run_at": None, "last_error": None}
+               for j in jobs.values())  # fmt: skip
+    ctx.start_background()
+    assert ctx.bus.wait_connected(5)
+    jobs = client.get("/api/v1/health").get_json()["jobs"]
+    assert all(jobs[n]["running"] for n in JOBS)
+    ctx.supervisor.stop()
+    jobs = client.get("/api/v1/health").get_json()["jobs"]
+    assert not any(j["running"] for j in jobs.values())
+
+
 def test_zones_and_units_geojson(client):
     zones = client.get("/api/v1/zones").get_json()
     assert zones["type"] == "FeatureCollection"
