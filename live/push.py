@@ -43,8 +43,9 @@ import numpy as np
 import pandas as pd
 import redis
 
-from live.state.status import GuardStatus, derive_status
+from live.state.status import derive_status
 from live.state.store import LiveStore
+from shouwang.vocab import EventType, GuardStatus
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +212,7 @@ class PushRelay:
             log.warning("push: unreadable event %.200r", data)
             return
         with self._lock:
-            if kind == "fixes":
+            if kind == EventType.FIXES:
                 for g in event.get("guards", ()):
                     gid, ts = str(g["guard_id"]), float(g["ts"])
                     old = self._pending.get(gid)

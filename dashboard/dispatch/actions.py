@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard.dispatch.sources import DispatchSources
-from dashboard.i18n import t
 from shouwang.dispatch.escalation import ack_sos as service_ack_sos
 from shouwang.dispatch.rules import DispatchError
 from shouwang.fieldops.errors import FieldOpsError
-from shouwang.labels import ASSIGNMENT_STATUS_LABELS_ZH
+from shouwang.i18n import label_of, t
 from shouwang.records.audit import Actor
+from shouwang.vocab import AssignmentStatus
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def step(
         done = src.dispatch.transition(actor, assignment_id, to, detail={"by_dispatcher": True})
     except DispatchError as exc:
         return Outcome(False, refusal(exc, lang))
-    label = ASSIGNMENT_STATUS_LABELS_ZH.get(to, to) if lang == "zh" else to.replace("_", " ")
+    label = label_of(AssignmentStatus, to) if lang == "zh" else to.replace("_", " ")
     return Outcome(True, t("dispatch.ok.step", lang).format(guard=done["guard_id"], to=label))
 
 

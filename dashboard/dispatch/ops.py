@@ -20,9 +20,10 @@ from dashboard.dispatch import actions
 from dashboard.dispatch.figures import eta_minutes, signature
 from dashboard.dispatch.panels import timer
 from dashboard.dispatch.sources import DispatchSources
-from dashboard.i18n import DEFAULT_LANGUAGE, t
 from dashboard.ids import DispatchIds as D
 from dashboard.ids import Ids
+from shouwang.i18n import DEFAULT_LANGUAGE, label_of, t
+from shouwang.vocab import ReinforcementAnswer, RollCallOutcome
 
 log = logging.getLogger(__name__)
 _NO = dash.no_update
@@ -49,7 +50,8 @@ def reinforcement_view(rf: Mapping[str, Any], tz: str, lang: str) -> list:
             [html.Td(f"{g.get('name') or ''}（{g['guard_id']}）"), html.Td(g.get("unit_id") or ""),
              html.Td(f"{g.get('distance_m') or 0:.0f} m"),
              html.Td(f"{eta_minutes(g.get('eta_s'))} {t('unit.min', lang)}"),
-             html.Td(t(f"dispatch.rf.answer.{g.get('answer') or 'none'}", lang),
+             html.Td(label_of(ReinforcementAnswer, g["answer"], lang) if g.get("answer")
+                     else t("reinforcement.no_answer", lang),
                      className=f"ans-{g.get('answer') or 'none'}"),
              html.Td(_hms(g.get("answered_at"), tz))],
             **{"data-guard": g["guard_id"]},
@@ -86,7 +88,8 @@ def rollcall_view(rc: Mapping[str, Any], now: float, tz: str, zones: Mapping[str
         html.Tr(
             [html.Td(f"{g.get('name') or ''}（{g['guard_id']}）"), html.Td(g.get("unit_id") or ""),
              html.Td(zones.get(g.get("zone_id") or "", "")),
-             html.Td(t(f"dispatch.rc.outcome.{g.get('outcome') or 'pending'}", lang),
+             html.Td(label_of(RollCallOutcome, g["outcome"], lang) if g.get("outcome")
+                     else t("rollcall.pending", lang),
                      className=f"out-{g.get('outcome') or 'pending'}"),
              html.Td(_hms(g.get("answered_at"), tz))],
             **{"data-guard": g["guard_id"]},

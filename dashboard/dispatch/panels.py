@@ -17,8 +17,16 @@ from zoneinfo import ZoneInfo
 from dash import html
 
 from dashboard.dispatch.actions import NEXT_STEPS
-from dashboard.dispatch.figures import duration_text, eta_minutes, priority_colour
-from dashboard.i18n import t
+from dashboard.dispatch.figures import duration_text, eta_minutes
+from dashboard.theme import priority_colour
+from shouwang.i18n import label_of, t
+from shouwang.vocab import (
+    AssignmentStatus,
+    GuardStatus,
+    IncidentKind,
+    IncidentSource,
+    IncidentStatus,
+)
 
 #: Pattern-matching id types of the buttons inside re-rendered panels.
 STEP = "dsp-step"
@@ -28,15 +36,15 @@ CHAIN = ("assigned", "acknowledged", "en_route", "on_scene", "cleared")
 
 
 def kind_label(code: str | None, lang: str) -> str:
-    return t(f"dispatch.kind.{code}", lang) if code else ""
+    return label_of(IncidentKind, code, lang)
 
 
 def status_label(code: str | None, lang: str) -> str:
-    return t(f"dispatch.status.{code}", lang) if code else ""
+    return label_of(IncidentStatus, code, lang)
 
 
 def step_label(code: str | None, lang: str) -> str:
-    return t(f"dispatch.astatus.{code}", lang) if code else ""
+    return label_of(AssignmentStatus, code, lang)
 
 
 def timer(seconds: float | None, now: float, *, until: bool = False, cls: str = "") -> html.Span:
@@ -255,7 +263,7 @@ def incident_detail(
         facts += [t("dispatch.unassigned_for", lang), timer(inc.get("unassigned_for_s"), now)]
     elif inc["status"] == "on_scene":
         facts += [t("dispatch.on_scene_for", lang), timer(inc.get("on_scene_for_s"), now)]
-    source = t(f"dispatch.source.{inc.get('source')}", lang)
+    source = label_of(IncidentSource, inc.get("source"), lang)
     meta = (
         f"{_where(inc, zones)} · {source} · {_local(inc.get('created_at'), tz)} "
         f"{inc.get('created_by') or ''}"
@@ -336,7 +344,7 @@ def candidate_options(rows: Sequence[Mapping[str, Any]], lang: str) -> list[dict
                 html.Span(f"{r.get('unit_id') or ''} {r.get('zone_id') or ''}", className="muted"),
                 html.Span(t("dispatch.cand.same_zone", lang) if r.get("same_zone") else "",
                           className="same"),
-                html.Span(t(f"status.{r.get('status')}", lang), className="muted"),
+                html.Span(label_of(GuardStatus, r.get("status"), lang), className="muted"),
                 html.Span(cover, className="muted"),
             ],
             **{"data-guard": r["guard_id"]},

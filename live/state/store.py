@@ -18,9 +18,10 @@ import redis
 
 from live.fixes import Fix, PreviousFix
 from live.state.shifts import on_duty, rotation_offset
-from live.state.status import GuardStatus, derive_status
+from live.state.status import derive_status
+from shouwang.vocab import EventType
 
-__all__ = ["HISTORY_GROUP", "GuardStatus", "LiveStore", "RosterEntry"]
+__all__ = ["HISTORY_GROUP", "LiveStore", "RosterEntry"]
 
 HISTORY_GROUP = "history"
 _FIX_FIELDS = (
@@ -291,7 +292,9 @@ class LiveStore:
                 pipe.geoadd(self.key("onduty"), (fix.lon, fix.lat, gid))
             deltas.append({"guard_id": gid, "lon": fix.lon, "lat": fix.lat, "ts": fix.ts})
         if deltas:
-            pipe.publish(self.events_channel, json.dumps({"type": "fixes", "guards": deltas}))
+            pipe.publish(
+                self.events_channel, json.dumps({"type": EventType.FIXES, "guards": deltas})
+            )
         pipe.execute()
 
     def _queue_alarm(self, pipe, guard_id: str, fix: Fix) -> None:
@@ -311,7 +314,7 @@ class LiveStore:
             self.events_channel,
             json.dumps(
                 {
-                    "type": "alarm",
+                    "type": EventType.ALARM,
                     "guard_id": guard_id,
                     "kind": fix.alarm or "sos",
                     "ts": fix.ts,
@@ -424,7 +427,8 @@ class LiveStore:
             pipe.zrem(self.key("onduty"), *removed)
         if added or removed:
             pipe.publish(
-                self.events_channel, json.dumps({"type": "duty", "on": added, "off": removed})
+                self.events_channel,
+                json.dumps({"type": EventType.DUTY, "on": added, "off": removed}),
             )
         pipe.execute()
         return added, removed

@@ -30,12 +30,13 @@ from typing import Any
 import redis
 import sqlalchemy as sa
 
-from live.state.status import haversine_m
+from geo.distance import haversine_m
 from shouwang.dispatch.service import DispatchError, DispatchService
 from shouwang.records import audit
 from shouwang.records.audit import SYSTEM, Actor
 from shouwang.records.dispatch_tables import assignments, epoch, incident_dispatch, utc
 from shouwang.records.tables import incidents
+from shouwang.vocab import EventType
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
             {"owner": owner, "incident_id": incident_id},
         )
     if won:
-        service.publish([{"type": "sos_acknowledged", "incident_id": incident_id,
+        service.publish([{"type": EventType.SOS_ACKNOWLEDGED, "incident_id": incident_id,
                           "guard_id": guard_id, "owner": actor.name, "at": now}])  # fmt: skip
     return service.get(incident_id)
 
@@ -198,7 +199,7 @@ def escalate_sos(service: DispatchService, now: float) -> list[dict]:
                 service.timeline_event(conn, iid, now, "sos_escalated", SYSTEM, guard_id=gid,
                                        detail={"level": due, "waited_s": round(waited, 1)})  # fmt: skip
         if won:
-            events.append({"type": "sos_escalated", "incident_id": iid, "guard_id": gid,
+            events.append({"type": EventType.SOS_ESCALATED, "incident_id": iid, "guard_id": gid,
                            "level": due, "unacknowledged_for_s": round(waited, 1), "at": now})  # fmt: skip
     service.publish(events)
     return events
@@ -223,7 +224,7 @@ def ack_timeouts(service: DispatchService, now: float) -> list[dict]:
         offer = (
             _offer(service, iid, now, after=aid) if done["incident_status"] not in _ENDED else None
         )
-        events.append({"type": "assignment_timeout", "assignment_id": aid, "incident_id": iid,
+        events.append({"type": EventType.ASSIGNMENT_TIMEOUT, "assignment_id": aid, "incident_id": iid,
                        "guard_id": gid, "at": now, "offer": offer})  # fmt: skip
     service.publish(events)
     return events
@@ -272,7 +273,7 @@ def unassigned_alerts(service: DispatchService, now: float) -> list[dict]:
                 .values(unassigned_alerted_at=utc(now))
             ).rowcount  # fmt: skip
         if won:
-            events.append({"type": "incident_unassigned", "incident_id": iid, "priority": priority,
+            events.append({"type": EventType.INCIDENT_UNASSIGNED, "incident_id": iid, "priority": priority,
                            "unassigned_for_s": round(now - epoch(unassigned_since), 1), "at": now})  # fmt: skip
     service.publish(events)
     return events
@@ -371,10 +372,10 @@ class EscalationJob:
             kind = event.get("type")
         except (ValueError, AttributeError):
             return
-        if kind == "alarm" and event.get("kind", "sos") == "sos":
+        if kind == EventType.ALARM and event.get("kind", "sos") == "sos":
             sos_intake(self.service, str(event["guard_id"]), float(event["ts"]),
                        float(event["lon"]), float(event["lat"]))  # fmt: skip
-        elif kind == "fixes":
+        elif kind == EventType.FIXES:
             arrivals(self.service, list(event.get("guards", ())))
 
     def start(self) -> None:

@@ -17,13 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from shouwang.dispatch.rules import response_times
-from shouwang.labels import (
-    ASSIGNMENT_STATUS_LABELS_ZH,
-    INCIDENT_KIND_LABELS_ZH,
-    INCIDENT_STATUS_LABELS_ZH,
-    SOURCE_LABELS_ZH,
-    label,
-)
+from shouwang.i18n import label_of
 from shouwang.records.dispatch_tables import (
     assignments,
     epoch,
@@ -32,6 +26,13 @@ from shouwang.records.dispatch_tables import (
     utc,
 )
 from shouwang.records.tables import incidents
+from shouwang.vocab import (
+    LIVE_SOURCES,
+    AssignmentStatus,
+    IncidentKind,
+    IncidentSource,
+    IncidentStatus,
+)
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -45,7 +46,6 @@ __all__ = [
     "response_stats",
 ]
 
-LIVE_SOURCES = ("dispatcher", "alarm_point", "sos", "guard_report")
 _JOINED = incidents.outerjoin(
     incident_dispatch, incident_dispatch.c.incident_id == incidents.c.incident_id
 )
@@ -74,7 +74,7 @@ def _assignment_view(a: dict, names: dict[str, str], now: float, ack_timeout_s: 
         "guard_id": a["guard_id"],
         "name": names.get(a["guard_id"]),
         "status": a["status"],
-        "status_zh": label(ASSIGNMENT_STATUS_LABELS_ZH, a["status"]),
+        "status_zh": label_of(AssignmentStatus, a["status"]),
         "active": bool(a["active"]),
         "assigned_by": a["assigned_by"],
         **{c: iso(v) for c, v in t.items()},
@@ -167,12 +167,12 @@ def _incident_view(r: dict, now: float, service) -> dict:
     return {
         "incident_id": r["incident_id"],
         "kind": r["kind"],
-        "kind_zh": label(INCIDENT_KIND_LABELS_ZH, r["kind"]),
+        "kind_zh": label_of(IncidentKind, r["kind"]),
         "priority": r["priority"],
         "status": status,
-        "status_zh": label(INCIDENT_STATUS_LABELS_ZH, status),
+        "status_zh": label_of(IncidentStatus, status),
         "source": r["source"],
-        "source_zh": label(SOURCE_LABELS_ZH, r["source"]),
+        "source_zh": label_of(IncidentSource, r["source"]),
         "source_ref": r.get("source_ref"),
         "lon": r["lon"],
         "lat": r["lat"],
@@ -280,12 +280,12 @@ def export_frame(engine, roster_names: dict[str, str], **filters) -> pd.DataFram
             {
                 "incident_id": r["incident_id"],
                 "kind": r["kind"],
-                "kind_zh": label(INCIDENT_KIND_LABELS_ZH, r["kind"]),
+                "kind_zh": label_of(IncidentKind, r["kind"]),
                 "priority": r["priority"],
                 "status": r["status"],
-                "status_zh": label(INCIDENT_STATUS_LABELS_ZH, r["status"]),
+                "status_zh": label_of(IncidentStatus, r["status"]),
                 "source": r["source"],
-                "source_zh": label(SOURCE_LABELS_ZH, r["source"]),
+                "source_zh": label_of(IncidentSource, r["source"]),
                 "created_at": iso(epoch(r["created_at"]) or epoch(r["occurred_at"])),
                 "lon": r["lon"],
                 "lat": r["lat"],

@@ -30,7 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shouwang.labels import INCIDENT_KIND_LABELS_ZH
+from shouwang.vocab import (
+    LIVE_SOURCES,
+    AssignmentStatus,
+    Availability,
+    GuardStatus,
+    IncidentKind,
+    IncidentStatus,
+)
 
 __all__ = [
     "ACTIVE",
@@ -52,40 +59,10 @@ __all__ = [
     "response_times",
 ]
 
-INCIDENT_KINDS: tuple[str, ...] = tuple(INCIDENT_KIND_LABELS_ZH)
-SOURCES: tuple[str, ...] = ("dispatcher", "alarm_point", "sos", "guard_report")
+#: Kinds and sources an incident of the live workflow may have (the vocabulary's).
+INCIDENT_KINDS: tuple[IncidentKind, ...] = tuple(IncidentKind)
+SOURCES = LIVE_SOURCES
 PRIORITIES: tuple[int, ...] = (1, 2, 3, 4, 5)  # 1 is the most urgent
-
-
-class AssignmentStatus(StrEnum):
-    """Where one guard is in answering one incident."""
-
-    ASSIGNED = "assigned"
-    ACKNOWLEDGED = "acknowledged"
-    EN_ROUTE = "en_route"
-    ON_SCENE = "on_scene"
-    CLEARED = "cleared"
-    DECLINED = "declined"
-    TIMED_OUT = "timed_out"
-    CANCELLED = "cancelled"
-
-
-class IncidentStatus(StrEnum):
-    """Where an incident is, as the console and the wall show it."""
-
-    OPEN = "open"
-    DISPATCHED = "dispatched"
-    ON_SCENE = "on_scene"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
-class Availability(StrEnum):
-    """Whether a guard can be sent."""
-
-    AVAILABLE = "available"  # on duty, on post or patrolling
-    BUSY = "busy"  # has an active assignment
-    NOT_AVAILABLE = "not_available"  # off duty, signal lost
 
 
 A, I = AssignmentStatus, IncidentStatus  # noqa: E741 - short names keep the tables readable
@@ -209,18 +186,20 @@ def availability(status: pd.Series, busy: pd.Series) -> pd.Series:
     Parameters
     ----------
     status
-        :class:`live.state.status.GuardStatus` values (``on_post``, ``patrolling``,
+        :class:`shouwang.vocab.GuardStatus` values (``on_post``, ``patrolling``,
         ``dispatched``, ``off_duty``, ``signal_lost``).
     busy
         True where the guard holds an active assignment (or dispatch mark).
     """
     s = status.astype(str).to_numpy()
     b = busy.fillna(False).astype(bool).to_numpy()
-    free = np.isin(s, ["on_post", "patrolling"])
+    G = GuardStatus
+    free = np.isin(s, [G.ON_POST.value, G.PATROLLING.value])
     out = np.where(free, Availability.AVAILABLE.value, Availability.NOT_AVAILABLE.value)
-    out = np.where(b | (s == "dispatched"), Availability.BUSY.value, out)
+    out = np.where(b | (s == G.DISPATCHED.value), Availability.BUSY.value, out)
     # A busy guard whose phone went quiet cannot be counted on either.
-    out = np.where(np.isin(s, ["off_duty", "signal_lost"]), Availability.NOT_AVAILABLE.value, out)
+    lost = np.isin(s, [G.OFF_DUTY.value, G.SIGNAL_LOST.value])
+    out = np.where(lost, Availability.NOT_AVAILABLE.value, out)
     return pd.Series(out, index=status.index)
 
 

@@ -48,6 +48,7 @@ from shouwang.records import audit
 from shouwang.records.audit import Actor
 from shouwang.records.dispatch_tables import assignments, incident_dispatch, utc, write_event
 from shouwang.records.tables import incidents
+from shouwang.vocab import EventType
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ class DispatchService:
                 return self.get(existing), False  # another process was first
             raise
         incident = self.get(incident_id)
-        self.publish([{"type": "incident_created", "incident": _summary(incident)}])
+        self.publish([{"type": EventType.INCIDENT_CREATED, "incident": _summary(incident)}])
         return incident, True
 
     def _by_dedup(self, dedup_key: str) -> str | None:
@@ -350,7 +351,7 @@ class DispatchService:
             )
             new = self._settle_incident(conn, incident_id, inc["status"], now, actor)
         events = [
-            {"type": "assignment_changed", "incident_id": incident_id, "at": now,
+            {"type": EventType.ASSIGNMENT_CHANGED, "incident_id": incident_id, "at": now,
              "actor": actor.name, "from": None, "to": "assigned", **m}
             for m in made
         ]  # fmt: skip
@@ -451,7 +452,7 @@ class DispatchService:
             new = self._settle_incident(conn, incident_id, inc["status"], now, actor)
         if target not in ACTIVE:
             self.marks.release(guard_id, incident_id)
-        events = [{"type": "assignment_changed", "assignment_id": assignment_id,
+        events = [{"type": EventType.ASSIGNMENT_CHANGED, "assignment_id": assignment_id,
                    "incident_id": incident_id, "guard_id": guard_id, "from": a["status"],
                    "to": target, "at": now, "actor": actor.name}]  # fmt: skip
         if new != inc["status"]:
@@ -500,7 +501,7 @@ class DispatchService:
         for _, gid in active:
             self.marks.release(gid, incident_id)
         self._after_end(incident_id)
-        events = [{"type": "assignment_changed", "assignment_id": aid, "incident_id": incident_id,
+        events = [{"type": EventType.ASSIGNMENT_CHANGED, "assignment_id": aid, "incident_id": incident_id,
                    "guard_id": gid, "from": None, "to": "cancelled", "at": now,
                    "actor": actor.name} for aid, gid in active]  # fmt: skip
         self.publish([*events, _updated(incident_id, inc["status"], to, now)])
@@ -519,7 +520,7 @@ class DispatchService:
 
 
 def _updated(incident_id: str, frm: str, to: str, at: float) -> dict[str, Any]:
-    return {"type": "incident_updated", "incident_id": incident_id, "from": frm, "status": to,
+    return {"type": EventType.INCIDENT_UPDATED, "incident_id": incident_id, "from": frm, "status": to,
             "at": at}  # fmt: skip
 
 

@@ -26,12 +26,14 @@ from geo.nearest import NoGuardOnDuty, nearest_guards
 from live.state.store import LiveStore
 from shouwang import records
 from shouwang.fieldops.errors import FieldOpsError
+from shouwang.i18n import label_of, t
 from shouwang.records.audit import write_entry as write_audit
 from shouwang.records.fieldops_tables import aware, reinforcement_alerts, reinforcements, utc
+from shouwang.vocab import EventType, ReinforcementAnswer
 
 __all__ = ["ANSWERS", "SCOPES", "ReinforcementService"]
 
-ANSWERS = {"coming": "前往", "cannot": "无法前往"}
+ANSWERS: tuple[ReinforcementAnswer, ...] = tuple(ReinforcementAnswer)
 SCOPES = ("zone", "all")
 #: Alerts stay on a guard's page this long after the call.
 SHOWN_FOR_S = 2 * 3600
@@ -214,7 +216,7 @@ class ReinforcementService:
             )  # fmt: skip
         self.store.publish(
             {
-                "type": "reinforcement",
+                "type": EventType.REINFORCEMENT,
                 "reinforcement_id": rid,
                 "incident_id": incident_id,
                 "lon": lon,
@@ -279,7 +281,7 @@ class ReinforcementService:
                 remote_addr=remote_addr,
             )  # fmt: skip
         event = {
-            "type": "reinforcement_response",
+            "type": EventType.REINFORCEMENT_RESPONSE,
             "reinforcement_id": reinforcement_id,
             "incident_id": head.incident_id,
             "guard_id": guard_id,
@@ -324,7 +326,11 @@ class ReinforcementService:
                     "distance_m": a.distance_m,
                     "eta_s": a.eta_s,
                     "answer": a.answer,
-                    "answer_zh": ANSWERS.get(a.answer or "", "未答复"),
+                    "answer_zh": (
+                        label_of(ReinforcementAnswer, a.answer)
+                        if a.answer
+                        else t("reinforcement.no_answer")
+                    ),
                     "answered_at": _iso(a.answered_at),
                     "note": a.note,
                 }

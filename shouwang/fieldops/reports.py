@@ -23,12 +23,14 @@ from sqlalchemy.engine import Engine
 
 from live.state.store import LiveStore
 from shouwang.fieldops.errors import FieldOpsError
+from shouwang.i18n import label_of
 from shouwang.records.audit import write_entry as write_audit
 from shouwang.records.fieldops_tables import aware, guard_reports, utc
+from shouwang.vocab import EventType, ReportKind
 
 __all__ = ["KINDS", "MAX_PHOTO_BYTES", "MAX_TEXT_CHARS", "ReportService", "sniff_image"]
 
-KINDS = {"clue": "线索", "hazard": "隐患"}
+KINDS: tuple[ReportKind, ...] = tuple(ReportKind)
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_TEXT_CHARS = 2000
 _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -152,7 +154,7 @@ class ReportService:
             raise
         body = self._body(row)
         self.store.publish(
-            {"type": "report", **{k: body[k] for k in ("report_id", "guard_id", "kind", "lon",
+            {"type": EventType.REPORT, **{k: body[k] for k in ("report_id", "guard_id", "kind", "lon",
                                                         "lat", "created_at", "has_photo")},
              "text": text[:200]}
         )  # fmt: skip
@@ -165,7 +167,7 @@ class ReportService:
             "report_id": r["report_id"],
             "guard_id": r["guard_id"],
             "kind": r["kind"],
-            "kind_zh": KINDS.get(r["kind"], r["kind"]),
+            "kind_zh": label_of(ReportKind, r["kind"]),
             "text": r["text"],
             "lon": r["lon"],
             "lat": r["lat"],

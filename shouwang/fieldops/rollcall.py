@@ -33,15 +33,15 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from live.state.status import haversine_m
+from geo.distance import haversine_m
 from live.state.store import LiveStore
 from shouwang.fieldops.errors import FieldOpsError
+from shouwang.i18n import label_of, t
 from shouwang.records.audit import write_entry as write_audit
 from shouwang.records.fieldops_tables import aware, rollcall_guards, rollcalls, utc
+from shouwang.vocab import EventType, RollCallOutcome
 
-__all__ = ["OUTCOMES", "RollCallService"]
-
-OUTCOMES = {"on_time": "按时在岗", "off_post": "应答但不在岗", "late": "迟到", "missing": "未应答"}
+__all__ = ["RollCallService"]
 
 
 def _iso(value) -> str | None:
@@ -55,7 +55,7 @@ def summarise(outcomes: Collection[str | None]) -> dict[str, Any]:
     ``response_rate``: answers that count (on time, on post) / alerted;
     ``answer_rate``: any answer (on time, off post or late) / alerted.
     """
-    counts = {k: 0 for k in (*OUTCOMES, "pending")}
+    counts = {k: 0 for k in (*(o.value for o in RollCallOutcome), "pending")}
     for o in outcomes:
         counts[o or "pending"] += 1
     alerted = len(outcomes)
@@ -159,7 +159,7 @@ class RollCallService:
             )  # fmt: skip
         self.store.publish(
             {
-                "type": "rollcall",
+                "type": EventType.ROLLCALL,
                 "rollcall_id": rid,
                 "zone_id": zone_id,
                 "at": now,
@@ -221,7 +221,8 @@ class RollCallService:
                 )
             check = self.post_check(guard_id, now)
             late = now > aware(head.deadline_at).timestamp()
-            outcome = "late" if late else ("on_time" if check["on_post"] else "off_post")
+            on_post = RollCallOutcome.ON_TIME if check["on_post"] else RollCallOutcome.OFF_POST
+            outcome = RollCallOutcome.LATE if late else on_post
             conn.execute(
                 rollcall_guards.update()
                 .where(
@@ -242,7 +243,7 @@ class RollCallService:
                 )
             ).first()
         body = self._answer_body(rollcall_id, mine)
-        self.store.publish({"type": "rollcall_answer", **body})
+        self.store.publish({"type": EventType.ROLLCALL_ANSWER, **body})
         return body
 
     @staticmethod
@@ -251,7 +252,9 @@ class RollCallService:
             "rollcall_id": rollcall_id,
             "guard_id": row.guard_id,
             "outcome": row.outcome,
-            "outcome_zh": OUTCOMES.get(row.outcome or "", "待应答"),
+            "outcome_zh": (
+                label_of(RollCallOutcome, row.outcome) if row.outcome else t("rollcall.pending")
+            ),
             "answered_at": _iso(row.answered_at),
             "on_post": row.on_post,
             "post_distance_m": row.post_distance_m,
@@ -280,7 +283,7 @@ class RollCallService:
                     rollcall_guards.c.rollcall_id == rollcall_id,
                     rollcall_guards.c.answered_at.is_(None),
                 )
-                .values(outcome="missing")
+                .values(outcome=RollCallOutcome.MISSING.value)
             )
             outcomes = conn.execute(
                 sa.select(rollcall_guards.c.outcome).where(
@@ -293,7 +296,7 @@ class RollCallService:
                 detail=summarise(outcomes),
             )  # fmt: skip
         self.store.publish(
-            {"type": "rollcall_closed", "rollcall_id": rollcall_id, **summarise(outcomes)}
+            {"type": EventType.ROLLCALL_CLOSED, "rollcall_id": rollcall_id, **summarise(outcomes)}
         )
         return True
 

@@ -37,6 +37,7 @@ from shouwang.fieldops.reinforcement import ReinforcementService
 from shouwang.fieldops.reports import ReportService
 from shouwang.fieldops.rollcall import RollCallService
 from shouwang.jobs import ThreadJob
+from shouwang.vocab import EventType
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,9 @@ __all__ = [
 
 #: Event types relayed to the guards they name, and the key holding the names.
 GUARD_EVENTS: dict[str, str] = {
-    "reinforcement": "guard_ids",
-    "rollcall": "guard_ids",
-    "assignment_changed": "guard_id",  # shouwang.dispatch.service: sent, cancelled, …
+    EventType.REINFORCEMENT: "guard_ids",
+    EventType.ROLLCALL: "guard_ids",
+    EventType.ASSIGNMENT_CHANGED: "guard_id",  # shouwang.dispatch.service: sent, cancelled, …
 }
 
 

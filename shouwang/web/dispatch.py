@@ -32,9 +32,10 @@ from shouwang.dispatch.reads import (
 )
 from shouwang.dispatch.rules import INCIDENT_KINDS, IncidentStatus
 from shouwang.dispatch.service import DispatchError
-from shouwang.labels import INCIDENT_KIND_LABELS_ZH, label
+from shouwang.i18n import label_of
 from shouwang.records import audit
 from shouwang.records.audit import Actor
+from shouwang.vocab import IncidentKind, IncidentSource
 from shouwang.web.errors import ApiError, error_response
 
 __all__ = ["actor_from_request", "create_blueprint"]
@@ -42,7 +43,7 @@ __all__ = ["actor_from_request", "create_blueprint"]
 log = logging.getLogger("shouwang.web")
 
 _STATUSES = tuple(s.value for s in IncidentStatus)
-_SOURCES = ("dispatcher", "alarm_point", "sos", "guard_report", "history")
+_SOURCES = tuple(IncidentSource)
 
 
 def actor_from_request() -> Actor:
@@ -287,7 +288,7 @@ def create_blueprint(ctx) -> Blueprint:
         q.check("invalid response-time query")
         stats = response_stats(service.engine, **filters)
         for g in stats["groups"]:
-            g["kind_zh"] = label(INCIDENT_KIND_LABELS_ZH, g.get("kind"))
+            g["kind_zh"] = label_of(IncidentKind, g.get("kind"))
         return jsonify({"from": iso(filters["since"]), "to": iso(filters["until"]), **stats})
 
     return bp
