@@ -10,9 +10,7 @@ once per key, with ``data-alarm`` every few seconds while shown.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dash import html
 
@@ -20,6 +18,7 @@ from dashboard.dispatch.actions import NEXT_STEPS
 from dashboard.dispatch.figures import duration_text, eta_minutes
 from dashboard.theme import priority_colour
 from shouwang.i18n import label_of, t
+from shouwang.timeutil import clock_text, epoch_of_iso
 from shouwang.vocab import (
     AssignmentStatus,
     GuardStatus,
@@ -56,16 +55,6 @@ def timer(seconds: float | None, now: float, *, until: bool = False, cls: str = 
     text = duration_text(seconds)
     classes = f"sw-timer {cls}".strip() + (" late" if until and seconds <= 0 else "")
     return html.Span(text, className=classes, **{attr: str(anchor)})
-
-
-def _local(iso: str | None, tz: str) -> str:
-    if not iso:
-        return ""
-    return (
-        datetime.fromisoformat(iso.replace("Z", "+00:00"))
-        .astimezone(ZoneInfo(tz))
-        .strftime("%H:%M:%S")
-    )
 
 
 def _where(inc: Mapping[str, Any], zones: Mapping[str, str]) -> str:
@@ -235,7 +224,7 @@ def timeline(inc: Mapping[str, Any], tz: str, lang: str) -> html.Ol:
         who = e.get("guard_id") or ""
         items.append(
             html.Li(
-                [html.Span(_local(e["at"], tz), className="at"), html.Span(what, className="what"),
+                [html.Span(clock_text(e["at"], tz), className="at"), html.Span(what, className="what"),
                  html.Span(who, className="who"), html.Span(e.get("actor") or "", className="by")]
             )
         )  # fmt: skip
@@ -265,7 +254,7 @@ def incident_detail(
         facts += [t("dispatch.on_scene_for", lang), timer(inc.get("on_scene_for_s"), now)]
     source = label_of(IncidentSource, inc.get("source"), lang)
     meta = (
-        f"{_where(inc, zones)} · {source} · {_local(inc.get('created_at'), tz)} "
+        f"{_where(inc, zones)} · {source} · {clock_text(inc.get('created_at'), tz)} "
         f"{inc.get('created_by') or ''}"
     )
     rows = [assignment_row(a, now, lang) for a in inc.get("assignments", [])]
@@ -319,10 +308,8 @@ def sos_panel(sos_incidents: Sequence[Mapping[str, Any]], now: float, lang: str)
 
 
 def _elapsed(inc: Mapping[str, Any], now: float) -> float | None:
-    created = inc.get("created_at")
-    if not created:
-        return None
-    return now - datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+    created = epoch_of_iso(inc.get("created_at"))
+    return None if created is None else now - created
 
 
 # --- candidates --------------------------------------------------------------------------

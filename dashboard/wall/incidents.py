@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 import dash
@@ -26,6 +25,7 @@ from dashboard.basemap import Projection
 from dashboard.ids import Ids, WallIds
 from dashboard.theme import priority_colour
 from shouwang.i18n import DEFAULT_LANGUAGE, label_of, t
+from shouwang.timeutil import epoch_of_iso
 from shouwang.vocab import IncidentKind
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,7 @@ def kind_text(kind: str, lang: str) -> str:
 
 
 def _created(inc: Mapping[str, Any]) -> float | None:
-    iso = inc.get("created_at")
-    return None if not iso else datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    return epoch_of_iso(inc.get("created_at"))
 
 
 def incident_feed(

@@ -24,8 +24,9 @@ from sqlalchemy.engine import Engine
 
 from shouwang.dispatch.service import DispatchError, DispatchService
 from shouwang.records.audit import Actor
-from shouwang.records.dispatch_tables import alarm_points, utc
+from shouwang.records.dispatch_tables import alarm_points
 from shouwang.records.tables import incidents
+from shouwang.timeutil import utc
 
 log = logging.getLogger(__name__)
 

@@ -34,8 +34,9 @@ from geo.distance import haversine_m
 from shouwang.dispatch.service import DispatchError, DispatchService
 from shouwang.records import audit
 from shouwang.records.audit import SYSTEM, Actor
-from shouwang.records.dispatch_tables import assignments, epoch, incident_dispatch, utc
+from shouwang.records.dispatch_tables import assignments, incident_dispatch
 from shouwang.records.tables import incidents
+from shouwang.timeutil import epoch, utc
 from shouwang.vocab import EventType
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -18,14 +18,9 @@ import sqlalchemy as sa
 
 from shouwang.dispatch.rules import response_times
 from shouwang.i18n import label_of
-from shouwang.records.dispatch_tables import (
-    assignments,
-    epoch,
-    incident_dispatch,
-    incident_events,
-    utc,
-)
+from shouwang.records.dispatch_tables import assignments, incident_dispatch, incident_events
 from shouwang.records.tables import incidents
+from shouwang.timeutil import epoch, iso_z, utc
 from shouwang.vocab import (
     LIVE_SOURCES,
     AssignmentStatus,
@@ -40,7 +35,6 @@ __all__ = [
     "export_frame",
     "export_geojson",
     "incident_views",
-    "iso",
     "list_incidents",
     "response_frame",
     "response_stats",
@@ -53,13 +47,6 @@ _INCIDENT_COLS = [
     *incidents.c,
     *(c for c in incident_dispatch.c if c.name != "incident_id"),
 ]
-
-
-def iso(ts: float | None) -> str | None:
-    """Epoch seconds → ISO-8601 UTC with ``Z`` (None stays None)."""
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _secs(now: float, since: float | None) -> float | None:
@@ -77,7 +64,7 @@ def _assignment_view(a: dict, names: dict[str, str], now: float, ack_timeout_s: 
         "status_zh": label_of(AssignmentStatus, a["status"]),
         "active": bool(a["active"]),
         "assigned_by": a["assigned_by"],
-        **{c: iso(v) for c, v in t.items()},
+        **{c: iso_z(v) for c, v in t.items()},
         "eta_s": a["eta_s"],
         "arrival": a["arrival"],
         "timed_out": a["status"] == "timed_out",
@@ -127,7 +114,7 @@ def incident_views(service, incident_ids: Sequence[str], *, timeline: bool = Tru
     for e in erows:
         events.setdefault(e["incident_id"], []).append(
             {
-                "at": iso(epoch(e["at"])),
+                "at": iso_z(epoch(e["at"])),
                 "kind": e["kind"],
                 "guard_id": e["guard_id"],
                 "assignment_id": e["assignment_id"],
@@ -159,7 +146,7 @@ def _incident_view(r: dict, now: float, service) -> dict:
         sos = {
             "guard_id": r["sos_guard_id"],
             "owner": owner,
-            "owned_at": iso(epoch(r["sos_owned_at"])),
+            "owned_at": iso_z(epoch(r["sos_owned_at"])),
             "level": level,
             "escalated": owner is None and level > 0 and status not in ("closed", "cancelled"),
             "unacknowledged_for_s": _secs(now, created) if owner is None else None,
@@ -179,10 +166,10 @@ def _incident_view(r: dict, now: float, service) -> dict:
         "zone_id": r["zone_id"],
         "unit_id": r["unit_id"],
         "description": r["description"],
-        "created_at": iso(created),
+        "created_at": iso_z(created),
         "created_by": r.get("created_by"),
-        "first_on_scene_at": iso(first_on_scene),
-        "closed_at": iso(epoch(r.get("closed_at"))),
+        "first_on_scene_at": iso_z(first_on_scene),
+        "closed_at": iso_z(epoch(r.get("closed_at"))),
         "unassigned_for_s": _secs(now, epoch(r.get("unassigned_since")))
         if status == "open"
         else None,
@@ -286,14 +273,14 @@ def export_frame(engine, roster_names: dict[str, str], **filters) -> pd.DataFram
                 "status_zh": label_of(IncidentStatus, r["status"]),
                 "source": r["source"],
                 "source_zh": label_of(IncidentSource, r["source"]),
-                "created_at": iso(epoch(r["created_at"]) or epoch(r["occurred_at"])),
+                "created_at": iso_z(epoch(r["created_at"]) or epoch(r["occurred_at"])),
                 "lon": r["lon"],
                 "lat": r["lat"],
                 "zone_id": r["zone_id"],
                 "unit_id": r["unit_id"],
                 "description": r["description"],
-                "first_on_scene_at": iso(epoch(r["first_on_scene_at"])),
-                "closed_at": iso(epoch(r["closed_at"])),
+                "first_on_scene_at": iso_z(epoch(r["first_on_scene_at"])),
+                "closed_at": iso_z(epoch(r["closed_at"])),
                 "guards": ";".join(
                     f"{g} {roster_names.get(g, '')}".strip()
                     for g in dict.fromkeys(sent.get(r["incident_id"], []))

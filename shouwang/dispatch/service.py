@@ -46,8 +46,9 @@ from shouwang.dispatch.rules import (
 )
 from shouwang.records import audit
 from shouwang.records.audit import Actor
-from shouwang.records.dispatch_tables import assignments, incident_dispatch, utc, write_event
+from shouwang.records.dispatch_tables import assignments, incident_dispatch, write_event
 from shouwang.records.tables import incidents
+from shouwang.timeutil import utc
 from shouwang.vocab import EventType
 
 log = logging.getLogger(__name__)

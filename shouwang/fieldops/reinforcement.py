@@ -28,7 +28,8 @@ from shouwang import records
 from shouwang.fieldops.errors import FieldOpsError
 from shouwang.i18n import label_of, t
 from shouwang.records.audit import write_entry as write_audit
-from shouwang.records.fieldops_tables import aware, reinforcement_alerts, reinforcements, utc
+from shouwang.records.fieldops_tables import reinforcement_alerts, reinforcements
+from shouwang.timeutil import iso, utc
 from shouwang.vocab import EventType, ReinforcementAnswer
 
 __all__ = ["ANSWERS", "SCOPES", "ReinforcementService"]
@@ -37,11 +38,6 @@ ANSWERS: tuple[ReinforcementAnswer, ...] = tuple(ReinforcementAnswer)
 SCOPES = ("zone", "all")
 #: Alerts stay on a guard's page this long after the call.
 SHOWN_FOR_S = 2 * 3600
-
-
-def _iso(value) -> str | None:
-    value = aware(value)
-    return None if value is None else value.isoformat()
 
 
 class ReinforcementService:
@@ -331,7 +327,7 @@ class ReinforcementService:
                         if a.answer
                         else t("reinforcement.no_answer")
                     ),
-                    "answered_at": _iso(a.answered_at),
+                    "answered_at": iso(a.answered_at),
                     "note": a.note,
                 }
             )
@@ -348,7 +344,7 @@ class ReinforcementService:
             "scope": head.scope,
             "zone_id": head.zone_id,
             "note": head.note,
-            "created_at": _iso(head.created_at),
+            "created_at": iso(head.created_at),
             "created_by": head.created_by,
             "counts": counts,
             "guards": guards,
@@ -379,11 +375,11 @@ class ReinforcementService:
                 "lon": x.lon,
                 "lat": x.lat,
                 "note": x.note,
-                "created_at": _iso(x.created_at),
+                "created_at": iso(x.created_at),
                 "distance_m": x.distance_m,
                 "eta_s": x.eta_s,
                 "answer": x.answer,
-                "answered_at": _iso(x.answered_at),
+                "answered_at": iso(x.answered_at),
             }
             for x in rows
         ]

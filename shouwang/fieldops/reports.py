@@ -25,7 +25,8 @@ from live.state.store import LiveStore
 from shouwang.fieldops.errors import FieldOpsError
 from shouwang.i18n import label_of
 from shouwang.records.audit import write_entry as write_audit
-from shouwang.records.fieldops_tables import aware, guard_reports, utc
+from shouwang.records.fieldops_tables import guard_reports
+from shouwang.timeutil import iso, utc
 from shouwang.vocab import EventType, ReportKind
 
 __all__ = ["KINDS", "MAX_PHOTO_BYTES", "MAX_TEXT_CHARS", "ReportService", "sniff_image"]
@@ -45,11 +46,6 @@ def sniff_image(head: bytes) -> str | None:
     if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     return None
-
-
-def _iso(value) -> str | None:
-    value = aware(value)
-    return None if value is None else value.isoformat()
 
 
 class ReportService:
@@ -171,7 +167,7 @@ class ReportService:
             "text": r["text"],
             "lon": r["lon"],
             "lat": r["lat"],
-            "created_at": _iso(r["created_at"]),
+            "created_at": iso(r["created_at"]),
             "has_photo": r["photo_path"] is not None,
             "photo_type": r["photo_type"],
             "photo_bytes": r["photo_bytes"],

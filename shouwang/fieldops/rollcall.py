@@ -38,15 +38,11 @@ from live.state.store import LiveStore
 from shouwang.fieldops.errors import FieldOpsError
 from shouwang.i18n import label_of, t
 from shouwang.records.audit import write_entry as write_audit
-from shouwang.records.fieldops_tables import aware, rollcall_guards, rollcalls, utc
+from shouwang.records.fieldops_tables import rollcall_guards, rollcalls
+from shouwang.timeutil import aware, iso, utc
 from shouwang.vocab import EventType, RollCallOutcome
 
 __all__ = ["RollCallService"]
-
-
-def _iso(value) -> str | None:
-    value = aware(value)
-    return None if value is None else value.isoformat()
 
 
 def summarise(outcomes: Collection[str | None]) -> dict[str, Any]:
@@ -255,7 +251,7 @@ class RollCallService:
             "outcome_zh": (
                 label_of(RollCallOutcome, row.outcome) if row.outcome else t("rollcall.pending")
             ),
-            "answered_at": _iso(row.answered_at),
+            "answered_at": iso(row.answered_at),
             "on_post": row.on_post,
             "post_distance_m": row.post_distance_m,
             "fix_age_s": row.fix_age_s,
@@ -356,10 +352,10 @@ class RollCallService:
             "rollcall_id": head.rollcall_id,
             "zone_id": head.zone_id,
             "status": head.status,
-            "started_at": _iso(head.started_at),
-            "deadline_at": _iso(head.deadline_at),
-            "closes_at": _iso(head.closes_at),
-            "closed_at": _iso(head.closed_at),
+            "started_at": iso(head.started_at),
+            "deadline_at": iso(head.deadline_at),
+            "closes_at": iso(head.closes_at),
+            "closed_at": iso(head.closed_at),
             "created_by": head.created_by,
         }
 
@@ -410,8 +406,8 @@ class RollCallService:
                 .order_by(rollcalls.c.started_at.desc())
             ).all()
         return [
-            {"rollcall_id": r.rollcall_id, "started_at": _iso(r.started_at),
-             "deadline_at": _iso(r.deadline_at),
+            {"rollcall_id": r.rollcall_id, "started_at": iso(r.started_at),
+             "deadline_at": iso(r.deadline_at),
              "deadline": aware(r.deadline_at).timestamp()}
             for r in rows
         ]  # fmt: skip

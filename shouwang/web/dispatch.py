@@ -26,7 +26,6 @@ from shouwang.dispatch.reads import (
     export_csv,
     export_frame,
     export_geojson,
-    iso,
     list_incidents,
     response_stats,
 )
@@ -35,6 +34,7 @@ from shouwang.dispatch.service import DispatchError
 from shouwang.i18n import label_of
 from shouwang.records import audit
 from shouwang.records.audit import Actor
+from shouwang.timeutil import iso_z
 from shouwang.vocab import IncidentKind, IncidentSource
 from shouwang.web.errors import ApiError, error_response
 
@@ -279,7 +279,7 @@ def create_blueprint(ctx) -> Blueprint:
         limit = q.integer("limit", 100, 1, 5000)
         q.check("invalid audit query")
         rows = audit.entries(service.engine, since=since, limit=limit)
-        return jsonify({"entries": [{**r, "at": iso(r["at"])} for r in rows]})
+        return jsonify({"entries": [{**r, "at": iso_z(r["at"])} for r in rows]})
 
     @bp.get("/api/v1/stats/response-times")
     def response_times():
@@ -289,6 +289,6 @@ def create_blueprint(ctx) -> Blueprint:
         stats = response_stats(service.engine, **filters)
         for g in stats["groups"]:
             g["kind_zh"] = label_of(IncidentKind, g.get("kind"))
-        return jsonify({"from": iso(filters["since"]), "to": iso(filters["until"]), **stats})
+        return jsonify({"from": iso_z(filters["since"]), "to": iso_z(filters["until"]), **stats})
 
     return bp

@@ -28,8 +28,8 @@ from shouwang.auth.guards import AuthError, GuardSession
 from shouwang.fieldops.errors import FieldOpsError
 from shouwang.i18n import label_of, strings, t
 from shouwang.records.dispatch_tables import assignments
-from shouwang.records.fieldops_tables import aware
 from shouwang.settings import ROOT
+from shouwang.timeutil import aware
 from shouwang.vocab import IncidentKind
 from shouwang.web.errors import ApiError
 
