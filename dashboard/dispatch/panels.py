@@ -17,6 +17,7 @@ from dash import html
 from dashboard.dispatch.actions import NEXT_STEPS
 from dashboard.dispatch.figures import duration_text, eta_minutes
 from dashboard.theme import priority_colour
+from shouwang.dispatch.rules import ASSIGNMENT_CHAIN
 from shouwang.i18n import label_of, t
 from shouwang.timeutil import clock_text, epoch_of_iso
 from shouwang.vocab import (
@@ -31,7 +32,7 @@ from shouwang.vocab import (
 STEP = "dsp-step"
 OFFER = "dsp-offer"
 SOS_ACK = "dsp-sos-ack"
-CHAIN = ("assigned", "acknowledged", "en_route", "on_scene", "cleared")
+CHAIN = ASSIGNMENT_CHAIN
 
 
 def kind_label(code: str | None, lang: str) -> str:

@@ -30,7 +30,6 @@ from shouwang.vocab import IncidentKind
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("open", "dispatched", "on_scene")
 #: Incident traces after the SOS halo: halo (pulses while nobody is on scene), core, centre.
 INCIDENT_TRACES = ("incident_halo", "incident_core", "incident_centre")
 HALO_SIZE, CORE_SIZE, CENTRE_SIZE = 50, 28, 10

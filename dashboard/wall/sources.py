@@ -102,5 +102,7 @@ def _open_incidents(service) -> Callable[[], list[dict]] | None:
     if service is None:
         return None
     from shouwang.dispatch.reads import list_incidents
+    from shouwang.dispatch.rules import OPEN_STATUSES
 
-    return lambda: list_incidents(service, status=["open", "dispatched", "on_scene"], limit=200)
+    status = [s.value for s in OPEN_STATUSES]
+    return lambda: list_incidents(service, status=status, limit=200)

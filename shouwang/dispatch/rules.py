@@ -41,10 +41,12 @@ from shouwang.vocab import (
 
 __all__ = [
     "ACTIVE",
+    "ASSIGNMENT_CHAIN",
     "ASSIGNMENT_TRANSITIONS",
     "INCIDENT_KINDS",
     "INCIDENT_TRANSITIONS",
     "MEASURES",
+    "OPEN_STATUSES",
     "SOURCES",
     "AssignmentStatus",
     "Availability",
@@ -83,6 +85,14 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
 ACTIVE: frozenset[AssignmentStatus] = frozenset(
     {A.ASSIGNED, A.ACKNOWLEDGED, A.EN_ROUTE, A.ON_SCENE}
 )
+
+#: The chain a guard walks through an assignment, in order.
+ASSIGNMENT_CHAIN: tuple[AssignmentStatus, ...] = (
+    A.ASSIGNED, A.ACKNOWLEDGED, A.EN_ROUTE, A.ON_SCENE, A.CLEARED,
+)  # fmt: skip
+
+#: Incident states still being worked on (neither closed nor cancelled), in order.
+OPEN_STATUSES: tuple[IncidentStatus, ...] = (I.OPEN, I.DISPATCHED, I.ON_SCENE)
 
 #: Allowed incident transitions (derived by :func:`derive_incident_status` or by hand).
 INCIDENT_TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
