@@ -16,7 +16,7 @@ from typing import Any
 
 from dashboard.dispatch.sources import DispatchSources
 from shouwang.dispatch.escalation import ack_sos as service_ack_sos
-from shouwang.dispatch.rules import DispatchError
+from shouwang.dispatch.rules import ACTIVE, ASSIGNMENT_CHAIN, ASSIGNMENT_TRANSITIONS, DispatchError
 from shouwang.fieldops.errors import FieldOpsError
 from shouwang.i18n import label_of, t
 from shouwang.records.audit import Actor
@@ -24,12 +24,18 @@ from shouwang.vocab import AssignmentStatus
 
 log = logging.getLogger(__name__)
 
-#: Next steps a dispatcher may take on a guard's behalf, per assignment state.
+#: Only the guard himself declines or lets a call time out.
+_GUARDS_OWN = frozenset({AssignmentStatus.DECLINED, AssignmentStatus.TIMED_OUT})
+#: Next steps a dispatcher may take on a guard's behalf, per active assignment state:
+#: the rules' transitions less the guard's own, in the vocabulary's order.
 NEXT_STEPS: dict[str, tuple[str, ...]] = {
-    "assigned": ("acknowledged", "cancelled"),
-    "acknowledged": ("en_route", "on_scene", "cancelled"),
-    "en_route": ("on_scene", "cancelled"),
-    "on_scene": ("cleared", "cancelled"),
+    frm.value: tuple(
+        to.value
+        for to in AssignmentStatus
+        if to in ASSIGNMENT_TRANSITIONS[frm] and to not in _GUARDS_OWN
+    )
+    for frm in ASSIGNMENT_CHAIN
+    if frm in ACTIVE
 }
 
 

@@ -31,6 +31,7 @@ import redis
 import sqlalchemy as sa
 
 from geo.distance import haversine_m
+from shouwang.dispatch.rules import ENDED_STATUSES
 from shouwang.dispatch.service import DispatchError, DispatchService
 from shouwang.records import audit
 from shouwang.records.audit import SYSTEM, Actor
@@ -51,7 +52,7 @@ __all__ = [
     "unassigned_alerts",
 ]
 
-_ENDED = ("closed", "cancelled")
+_ENDED = tuple(s.value for s in ENDED_STATUSES)
 
 
 # ---------------------------------------------------------------- SOS

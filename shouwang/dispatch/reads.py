@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from shouwang.dispatch.rules import response_times
+from shouwang.dispatch.rules import ENDED_STATUSES, response_times
 from shouwang.i18n import label_of
 from shouwang.records.dispatch_tables import assignments, incident_dispatch, incident_events
 from shouwang.records.tables import incidents
@@ -148,7 +148,7 @@ def _incident_view(r: dict, now: float, service) -> dict:
             "owner": owner,
             "owned_at": iso_z(epoch(r["sos_owned_at"])),
             "level": level,
-            "escalated": owner is None and level > 0 and status not in ("closed", "cancelled"),
+            "escalated": owner is None and level > 0 and status not in ENDED_STATUSES,
             "unacknowledged_for_s": _secs(now, created) if owner is None else None,
         }
     return {

@@ -43,6 +43,7 @@ __all__ = [
     "ACTIVE",
     "ASSIGNMENT_CHAIN",
     "ASSIGNMENT_TRANSITIONS",
+    "ENDED_STATUSES",
     "INCIDENT_KINDS",
     "INCIDENT_TRANSITIONS",
     "MEASURES",
@@ -93,6 +94,8 @@ ASSIGNMENT_CHAIN: tuple[AssignmentStatus, ...] = (
 
 #: Incident states still being worked on (neither closed nor cancelled), in order.
 OPEN_STATUSES: tuple[IncidentStatus, ...] = (I.OPEN, I.DISPATCHED, I.ON_SCENE)
+#: Incident states that end it: nobody is sent any more.
+ENDED_STATUSES: tuple[IncidentStatus, ...] = (I.CLOSED, I.CANCELLED)
 
 #: Allowed incident transitions (derived by :func:`derive_incident_status` or by hand).
 INCIDENT_TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {

@@ -36,6 +36,7 @@ from shouwang.dispatch.candidates import DispatchGeo
 from shouwang.dispatch.marks import DispatchMarks
 from shouwang.dispatch.rules import (
     ACTIVE,
+    ENDED_STATUSES,
     Availability,
     DispatchError,
     InvalidTransition,
@@ -49,7 +50,7 @@ from shouwang.records.audit import Actor
 from shouwang.records.dispatch_tables import assignments, incident_dispatch, write_event
 from shouwang.records.tables import incidents
 from shouwang.timeutil import utc
-from shouwang.vocab import EventType
+from shouwang.vocab import AssignmentStatus, EventType
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,13 @@ __all__ = [
 ]  # DispatchError re-exported from shouwang.dispatch.rules
 
 _STAMP = {  # assignment state → the column that records when it was reached
-    "acknowledged": "acknowledged_at",
-    "en_route": "en_route_at",
-    "on_scene": "on_scene_at",
-    "cleared": "cleared_at",
-    "declined": "ended_at",
-    "timed_out": "ended_at",
-    "cancelled": "ended_at",
+    AssignmentStatus.ACKNOWLEDGED: "acknowledged_at",
+    AssignmentStatus.EN_ROUTE: "en_route_at",
+    AssignmentStatus.ON_SCENE: "on_scene_at",
+    AssignmentStatus.CLEARED: "cleared_at",
+    AssignmentStatus.DECLINED: "ended_at",
+    AssignmentStatus.TIMED_OUT: "ended_at",
+    AssignmentStatus.CANCELLED: "ended_at",
 }
 
 
@@ -327,7 +328,7 @@ class DispatchService:
         made = []
         with self.transaction() as conn:
             inc = self._lock_incident(conn, incident_id)
-            if inc["status"] in ("closed", "cancelled"):
+            if inc["status"] in ENDED_STATUSES:
                 raise DispatchError(
                     409, "incident_closed", f"incident {incident_id} is {inc['status']}"
                 )

@@ -118,6 +118,15 @@ def test_dispatch_figure_has_fixed_traces_and_no_text_mode():
     assert fig.layout.uirevision == "dispatch"
 
 
+def test_the_dispatcher_steps_follow_the_rules():
+    assert actions.NEXT_STEPS == {
+        "assigned": ("acknowledged", "cancelled"),
+        "acknowledged": ("en_route", "on_scene", "cancelled"),
+        "en_route": ("on_scene", "cancelled"),
+        "on_scene": ("cleared", "cancelled"),
+    }
+
+
 def test_kind_and_status_labels_are_the_apis():
     """The console names kinds and states as the API's ``*_zh`` fields do (one catalogue)."""
     assert len(IncidentKind) == 12
