@@ -4,7 +4,7 @@ Pages get the app context explicitly (``create_dash(server, ctx)``); nothing
 is read from module globals. To add a page: make a sub-package with a
 ``page(ctx) -> Page`` (see :mod:`dashboard.pages`), list it in
 :func:`build_pages`, add its ids to :mod:`dashboard.ids` and its strings to
-:mod:`dashboard.i18n`.
+:mod:`shouwang.i18n`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dash import Input, Output, State, dcc, html
 from flask import Flask
 
 from dashboard import coverage, dispatch, overview, wall
-from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dashboard.ids import Ids
 from dashboard.pages import Navigation, PlannedPage, error_box, shell
 from shouwang.context import AppContext
+from shouwang.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from shouwang.settings import ASSETS_DIR
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ import dash
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from dashboard.i18n import t
 from dashboard.ids import Ids
+from shouwang.i18n import t
 from shouwang.jobs import Job
 
 log = logging.getLogger(__name__)

@@ -44,10 +44,11 @@ import pandas as pd
 from flask_socketio import SocketIO
 
 from live.state.bus import EventBus
-from live.state.events import Event, EventType
-from live.state.status import GuardStatus, derive_status
+from live.state.events import Event
+from live.state.status import derive_status
 from live.state.store import LiveStore
 from shouwang.jobs import ThreadJob
+from shouwang.vocab import EventType, GuardStatus
 
 log = logging.getLogger(__name__)
 

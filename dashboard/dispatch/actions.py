@@ -15,21 +15,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard.dispatch.sources import DispatchSources
-from dashboard.i18n import t
 from shouwang.dispatch.escalation import ack_sos as service_ack_sos
-from shouwang.dispatch.rules import DispatchError
+from shouwang.dispatch.rules import ACTIVE, ASSIGNMENT_CHAIN, ASSIGNMENT_TRANSITIONS, DispatchError
 from shouwang.fieldops.errors import FieldOpsError
-from shouwang.labels import ASSIGNMENT_STATUS_LABELS_ZH
+from shouwang.i18n import label_of, t
 from shouwang.records.audit import Actor
+from shouwang.vocab import AssignmentStatus
 
 log = logging.getLogger(__name__)
 
-#: Next steps a dispatcher may take on a guard's behalf, per assignment state.
+#: Only the guard himself declines or lets a call time out.
+_GUARDS_OWN = frozenset({AssignmentStatus.DECLINED, AssignmentStatus.TIMED_OUT})
+#: Next steps a dispatcher may take on a guard's behalf, per active assignment state:
+#: the rules' transitions less the guard's own, in the vocabulary's order.
 NEXT_STEPS: dict[str, tuple[str, ...]] = {
-    "assigned": ("acknowledged", "cancelled"),
-    "acknowledged": ("en_route", "on_scene", "cancelled"),
-    "en_route": ("on_scene", "cancelled"),
-    "on_scene": ("cleared", "cancelled"),
+    frm.value: tuple(
+        to.value
+        for to in AssignmentStatus
+        if to in ASSIGNMENT_TRANSITIONS[frm] and to not in _GUARDS_OWN
+    )
+    for frm in ASSIGNMENT_CHAIN
+    if frm in ACTIVE
 }
 
 
@@ -186,7 +192,7 @@ def step(
         done = src.dispatch.transition(actor, assignment_id, to, detail={"by_dispatcher": True})
     except DispatchError as exc:
         return Outcome(False, refusal(exc, lang))
-    label = ASSIGNMENT_STATUS_LABELS_ZH.get(to, to) if lang == "zh" else to.replace("_", " ")
+    label = label_of(AssignmentStatus, to) if lang == "zh" else to.replace("_", " ")
     return Outcome(True, t("dispatch.ok.step", lang).format(guard=done["guard_id"], to=label))
 
 

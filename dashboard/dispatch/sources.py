@@ -20,9 +20,9 @@ import pandas as pd
 from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
 from shouwang.context import AppContext
 from shouwang.dispatch.reads import list_incidents
+from shouwang.dispatch.rules import OPEN_STATUSES
 
 #: The incident states a dispatcher still works on.
-OPEN_STATUSES = ("open", "dispatched", "on_scene")
 #: Candidates listed for a place, and the reach used for "coverage kept if sent".
 CANDIDATES_K = 5
 COVERAGE_RADIUS_M = 300.0
@@ -140,7 +140,7 @@ class DispatchSources:
     # -- reads ---------------------------------------------------------------
     def open_incidents(self) -> list[dict]:
         """Incidents still worked on, newest first (no timelines)."""
-        return list_incidents(self.dispatch, status=list(OPEN_STATUSES), limit=200)
+        return list_incidents(self.dispatch, status=[s.value for s in OPEN_STATUSES], limit=200)
 
     def place(self, value: str | None) -> Place | None:
         return next((p for p in self.places if p.value == value), None)

@@ -10,11 +10,12 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboard.i18n import DEFAULT_LANGUAGE, t
 from dashboard.ids import Ids, OverviewIds
 from dashboard.pages import Page, error_box
-from dashboard.wall.figures import STATUS_CODES, STATUS_COLOURS
+from dashboard.theme import STATUS_COLOURS
 from shouwang.context import AppContext
+from shouwang.i18n import DEFAULT_LANGUAGE, label, t
+from shouwang.vocab import GuardStatus
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,10 @@ def counts(states: pd.DataFrame, lang: str) -> list:
             style={"borderColor": STATUS_COLOURS[s]},
             children=[
                 html.Div(str(int(by.get(s, 0))), className="n"),
-                html.Div(t(f"status.{s}", lang), className="label"),
+                html.Div(label(s, lang), className="label"),
             ],
         )
-        for s in STATUS_CODES
+        for s in GuardStatus
     ]
 
 

@@ -11,11 +11,11 @@ import logging
 import dash
 from dash import Input, Output, State
 
-from dashboard.i18n import DEFAULT_LANGUAGE, t
 from dashboard.ids import Ids, WallIds
 from dashboard.wall.incidents import register_incident_callbacks
 from dashboard.wall.layout import side_band
 from dashboard.wall.sources import WallSources
+from shouwang.i18n import DEFAULT_LANGUAGE, t
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from dashboard.basemap import Projection, base_layers, drawing_projection, proje
 from dashboard.wall.coverage import ZoneCoverageJob
 from shouwang.context import AppContext
 from shouwang.dispatch.reads import list_incidents
+from shouwang.dispatch.rules import OPEN_STATUSES
 from shouwang.dispatch.service import DispatchService
 
 # The wall's map area on a wall screen, less the side band (a little small: the view must fit).
@@ -101,4 +102,5 @@ class WallSources:
 
 
 def _open_incidents(service: DispatchService) -> Callable[[], list[dict]]:
-    return lambda: list_incidents(service, status=["open", "dispatched", "on_scene"], limit=200)
+    status = [s.value for s in OPEN_STATUSES]
+    return lambda: list_incidents(service, status=status, limit=200)

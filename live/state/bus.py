@@ -27,9 +27,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from live.state.events import Event, EventType
+from live.state.events import Event
 from live.state.store import LiveStore
 from shouwang.jobs import ThreadJob
+from shouwang.vocab import EventType
 
 log = logging.getLogger(__name__)
 

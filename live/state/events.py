@@ -2,7 +2,8 @@
 
 An :class:`Event` is a type and a payload; on the wire it is one JSON object
 ``{"type": ..., **payload}`` (what the browsers, the guard phones and every
-other process read, unchanged). :class:`EventType` names the types in use.
+other process read, unchanged); :class:`shouwang.vocab.EventType` names the
+types in use.
 The store publishes events (:meth:`live.state.store.LiveStore.publish`) and
 :class:`live.state.bus.EventBus` hands them to the handlers of a process.
 """
@@ -12,34 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from shouwang.vocab import EventType
+
 __all__ = ["Event", "EventType"]
-
-
-class EventType(StrEnum):
-    """Type of an event on the ``events`` channel (the wire strings)."""
-
-    # live layer (live.state.store)
-    FIXES = "fixes"
-    ALARM = "alarm"
-    DUTY = "duty"
-    # dispatch workflow (shouwang.dispatch)
-    INCIDENT_CREATED = "incident_created"
-    INCIDENT_UPDATED = "incident_updated"
-    INCIDENT_UNASSIGNED = "incident_unassigned"
-    ASSIGNMENT_CHANGED = "assignment_changed"
-    ASSIGNMENT_TIMEOUT = "assignment_timeout"
-    SOS_ACKNOWLEDGED = "sos_acknowledged"
-    SOS_ESCALATED = "sos_escalated"
-    # field operations (shouwang.fieldops)
-    REINFORCEMENT = "reinforcement"
-    REINFORCEMENT_RESPONSE = "reinforcement_response"
-    ROLLCALL = "rollcall"
-    ROLLCALL_ANSWER = "rollcall_answer"
-    ROLLCALL_CLOSED = "rollcall_closed"
-    REPORT = "report"
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from shouwang.vocab import Shift
+
 DAY_START_H = 8
 NIGHT_START_H = 20
-SHIFTS = ("day", "night", "rotating")
+SHIFTS: tuple[str, ...] = tuple(s.value for s in Shift)
 
 
 def rotation_offset(guard_id: str) -> int:
@@ -55,8 +57,9 @@ def on_duty(shifts: np.ndarray, offsets: np.ndarray, now_ts: float, tz: str) -> 
     parity = shift_date.toordinal() % 2
     shifts = np.asarray(shifts)
     rotating_day = (np.asarray(offsets) + parity) % 2 == 0
-    works_day = (shifts == "day") | ((shifts == "rotating") & rotating_day)
-    works_night = (shifts == "night") | ((shifts == "rotating") & ~rotating_day)
+    rotating = shifts == Shift.ROTATING.value
+    works_day = (shifts == Shift.DAY.value) | (rotating & rotating_day)
+    works_night = (shifts == Shift.NIGHT.value) | (rotating & ~rotating_day)
     return works_day if daytime else works_night
 
 

@@ -21,12 +21,13 @@ import redis
 
 from live.fixes import Fix, PreviousFix
 from live.state.claims import Claims
-from live.state.events import Event, EventType
+from live.state.events import Event
 from live.state.marks import Marks
 from live.state.shifts import on_duty, rotation_offset
-from live.state.status import GuardStatus, derive_status
+from live.state.status import derive_status
+from shouwang.vocab import EventType
 
-__all__ = ["HISTORY_GROUP", "GuardStatus", "LiveStore", "RosterEntry"]
+__all__ = ["HISTORY_GROUP", "LiveStore", "RosterEntry"]
 
 HISTORY_GROUP = "history"
 _FIX_FIELDS = (

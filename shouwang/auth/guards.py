@@ -37,8 +37,9 @@ from sqlalchemy.engine import Engine
 
 from live.state.claims import Claims
 from shouwang.records import audit
-from shouwang.records.fieldops_tables import guard_pins, guard_signins, utc
+from shouwang.records.fieldops_tables import guard_pins, guard_signins
 from shouwang.records.tables import guards
+from shouwang.timeutil import utc
 
 __all__ = [
     "AuthError",

@@ -22,10 +22,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from shouwang.dispatch.rules import ENDED_STATUSES
 from shouwang.dispatch.service import DispatchError, DispatchService
 from shouwang.records.audit import Actor
-from shouwang.records.dispatch_tables import alarm_points, utc
+from shouwang.records.dispatch_tables import alarm_points
 from shouwang.records.tables import incidents
+from shouwang.timeutil import utc
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +126,7 @@ def raise_alarm(
                 .select_from(incidents.join(incident_dispatch, d.incident_id == incidents.c.incident_id))
                 .where(incidents.c.source == "alarm_point")
                 .where(d.source_ref == point["point_id"])
-                .where(incidents.c.status.not_in(["closed", "cancelled"]))
+                .where(incidents.c.status.not_in([s.value for s in ENDED_STATUSES]))
                 .limit(1)
             ).scalar_one_or_none()  # fmt: skip
     if point is None:

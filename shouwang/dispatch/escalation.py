@@ -30,15 +30,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from geo.distance import haversine_m
 from live.state.bus import EventBus
-from live.state.events import Event, EventType
-from live.state.status import haversine_m
+from live.state.events import Event
+from shouwang.dispatch.rules import ENDED_STATUSES
 from shouwang.dispatch.service import DispatchError, DispatchService
 from shouwang.jobs import ThreadJob
 from shouwang.records import audit
 from shouwang.records.audit import SYSTEM, Actor
-from shouwang.records.dispatch_tables import assignments, epoch, incident_dispatch, utc
+from shouwang.records.dispatch_tables import assignments, incident_dispatch
 from shouwang.records.tables import incidents
+from shouwang.timeutil import epoch, utc
+from shouwang.vocab import EventType
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ __all__ = [
     "unassigned_alerts",
 ]
 
-_ENDED = ("closed", "cancelled")
+_ENDED = tuple(s.value for s in ENDED_STATUSES)
 
 
 # ---------------------------------------------------------------- SOS
@@ -166,7 +169,7 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
             {"owner": owner, "incident_id": incident_id},
         )
     if won:
-        service.publish([{"type": "sos_acknowledged", "incident_id": incident_id,
+        service.publish([{"type": EventType.SOS_ACKNOWLEDGED, "incident_id": incident_id,
                           "guard_id": guard_id, "owner": actor.name, "at": now}])  # fmt: skip
     return service.get(incident_id)
 
@@ -200,7 +203,7 @@ def escalate_sos(service: DispatchService, now: float) -> list[dict]:
                 service.timeline_event(conn, iid, now, "sos_escalated", SYSTEM, guard_id=gid,
                                        detail={"level": due, "waited_s": round(waited, 1)})  # fmt: skip
         if won:
-            events.append({"type": "sos_escalated", "incident_id": iid, "guard_id": gid,
+            events.append({"type": EventType.SOS_ESCALATED, "incident_id": iid, "guard_id": gid,
                            "level": due, "unacknowledged_for_s": round(waited, 1), "at": now})  # fmt: skip
     service.publish(events)
     return events
@@ -225,7 +228,7 @@ def ack_timeouts(service: DispatchService, now: float) -> list[dict]:
         offer = (
             _offer(service, iid, now, after=aid) if done["incident_status"] not in _ENDED else None
         )
-        events.append({"type": "assignment_timeout", "assignment_id": aid, "incident_id": iid,
+        events.append({"type": EventType.ASSIGNMENT_TIMEOUT, "assignment_id": aid, "incident_id": iid,
                        "guard_id": gid, "at": now, "offer": offer})  # fmt: skip
     service.publish(events)
     return events
@@ -274,7 +277,7 @@ def unassigned_alerts(service: DispatchService, now: float) -> list[dict]:
                 .values(unassigned_alerted_at=utc(now))
             ).rowcount  # fmt: skip
         if won:
-            events.append({"type": "incident_unassigned", "incident_id": iid, "priority": priority,
+            events.append({"type": EventType.INCIDENT_UNASSIGNED, "incident_id": iid, "priority": priority,
                            "unassigned_for_s": round(now - epoch(unassigned_since), 1), "at": now})  # fmt: skip
     service.publish(events)
     return events

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from live.state.store import LiveStore
+from shouwang.dispatch.rules import ENDED_STATUSES
 from shouwang.records.dispatch_tables import assignments
 from shouwang.records.tables import incidents
 
@@ -69,7 +70,7 @@ class DispatchMarks:
                     conn.execute(
                         sa.select(incidents.c.incident_id)
                         .where(incidents.c.incident_id.in_(set(marks.values())))
-                        .where(incidents.c.status.in_(["closed", "cancelled"]))
+                        .where(incidents.c.status.in_([s.value for s in ENDED_STATUSES]))
                     ).scalars()
                 )
         self.store.marks.put(

@@ -36,6 +36,7 @@ from shouwang.dispatch.candidates import DispatchGeo
 from shouwang.dispatch.marks import DispatchMarks
 from shouwang.dispatch.rules import (
     ACTIVE,
+    ENDED_STATUSES,
     Availability,
     DispatchError,
     InvalidTransition,
@@ -46,8 +47,10 @@ from shouwang.dispatch.rules import (
 )
 from shouwang.records import audit
 from shouwang.records.audit import Actor
-from shouwang.records.dispatch_tables import assignments, incident_dispatch, utc, write_event
+from shouwang.records.dispatch_tables import assignments, incident_dispatch, write_event
 from shouwang.records.tables import incidents
+from shouwang.timeutil import utc
+from shouwang.vocab import AssignmentStatus, EventType
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +60,13 @@ __all__ = [
 ]  # DispatchError re-exported from shouwang.dispatch.rules
 
 _STAMP = {  # assignment state → the column that records when it was reached
-    "acknowledged": "acknowledged_at",
-    "en_route": "en_route_at",
-    "on_scene": "on_scene_at",
-    "cleared": "cleared_at",
-    "declined": "ended_at",
-    "timed_out": "ended_at",
-    "cancelled": "ended_at",
+    AssignmentStatus.ACKNOWLEDGED: "acknowledged_at",
+    AssignmentStatus.EN_ROUTE: "en_route_at",
+    AssignmentStatus.ON_SCENE: "on_scene_at",
+    AssignmentStatus.CLEARED: "cleared_at",
+    AssignmentStatus.DECLINED: "ended_at",
+    AssignmentStatus.TIMED_OUT: "ended_at",
+    AssignmentStatus.CANCELLED: "ended_at",
 }
 
 
@@ -214,7 +217,7 @@ class DispatchService:
                 return self.get(existing), False  # another process was first
             raise
         incident = self.get(incident_id)
-        self.publish([{"type": "incident_created", "incident": _summary(incident)}])
+        self.publish([{"type": EventType.INCIDENT_CREATED, "incident": _summary(incident)}])
         return incident, True
 
     def _by_dedup(self, dedup_key: str) -> str | None:
@@ -325,7 +328,7 @@ class DispatchService:
         made = []
         with self.transaction() as conn:
             inc = self._lock_incident(conn, incident_id)
-            if inc["status"] in ("closed", "cancelled"):
+            if inc["status"] in ENDED_STATUSES:
                 raise DispatchError(
                     409, "incident_closed", f"incident {incident_id} is {inc['status']}"
                 )
@@ -350,7 +353,7 @@ class DispatchService:
             )
             new = self._settle_incident(conn, incident_id, inc["status"], now, actor)
         events = [
-            {"type": "assignment_changed", "incident_id": incident_id, "at": now,
+            {"type": EventType.ASSIGNMENT_CHANGED, "incident_id": incident_id, "at": now,
              "actor": actor.name, "from": None, "to": "assigned", **m}
             for m in made
         ]  # fmt: skip
@@ -451,7 +454,7 @@ class DispatchService:
             new = self._settle_incident(conn, incident_id, inc["status"], now, actor)
         if target not in ACTIVE:
             self.marks.release(guard_id, incident_id)
-        events = [{"type": "assignment_changed", "assignment_id": assignment_id,
+        events = [{"type": EventType.ASSIGNMENT_CHANGED, "assignment_id": assignment_id,
                    "incident_id": incident_id, "guard_id": guard_id, "from": a["status"],
                    "to": target, "at": now, "actor": actor.name}]  # fmt: skip
         if new != inc["status"]:
@@ -500,7 +503,7 @@ class DispatchService:
         for _, gid in active:
             self.marks.release(gid, incident_id)
         self._after_end(incident_id)
-        events = [{"type": "assignment_changed", "assignment_id": aid, "incident_id": incident_id,
+        events = [{"type": EventType.ASSIGNMENT_CHANGED, "assignment_id": aid, "incident_id": incident_id,
                    "guard_id": gid, "from": None, "to": "cancelled", "at": now,
                    "actor": actor.name} for aid, gid in active]  # fmt: skip
         self.publish([*events, _updated(incident_id, inc["status"], to, now)])
@@ -519,7 +522,7 @@ class DispatchService:
 
 
 def _updated(incident_id: str, frm: str, to: str, at: float) -> dict[str, Any]:
-    return {"type": "incident_updated", "incident_id": incident_id, "from": frm, "status": to,
+    return {"type": EventType.INCIDENT_UPDATED, "incident_id": incident_id, "from": frm, "status": to,
             "at": at}  # fmt: skip
 
 

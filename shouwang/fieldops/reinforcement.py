@@ -26,20 +26,18 @@ from geo.nearest import NoGuardOnDuty, nearest_guards
 from live.state.store import LiveStore
 from shouwang import records
 from shouwang.fieldops.errors import FieldOpsError
+from shouwang.i18n import label_of, t
 from shouwang.records.audit import write_entry as write_audit
-from shouwang.records.fieldops_tables import aware, reinforcement_alerts, reinforcements, utc
+from shouwang.records.fieldops_tables import reinforcement_alerts, reinforcements
+from shouwang.timeutil import iso, utc
+from shouwang.vocab import EventType, ReinforcementAnswer
 
 __all__ = ["ANSWERS", "SCOPES", "ReinforcementService"]
 
-ANSWERS = {"coming": "前往", "cannot": "无法前往"}
+ANSWERS: tuple[ReinforcementAnswer, ...] = tuple(ReinforcementAnswer)
 SCOPES = ("zone", "all")
 #: Alerts stay on a guard's page this long after the call.
 SHOWN_FOR_S = 2 * 3600
-
-
-def _iso(value) -> str | None:
-    value = aware(value)
-    return None if value is None else value.isoformat()
 
 
 class ReinforcementService:
@@ -214,7 +212,7 @@ class ReinforcementService:
             )  # fmt: skip
         self.store.publish(
             {
-                "type": "reinforcement",
+                "type": EventType.REINFORCEMENT,
                 "reinforcement_id": rid,
                 "incident_id": incident_id,
                 "lon": lon,
@@ -279,7 +277,7 @@ class ReinforcementService:
                 remote_addr=remote_addr,
             )  # fmt: skip
         event = {
-            "type": "reinforcement_response",
+            "type": EventType.REINFORCEMENT_RESPONSE,
             "reinforcement_id": reinforcement_id,
             "incident_id": head.incident_id,
             "guard_id": guard_id,
@@ -324,8 +322,12 @@ class ReinforcementService:
                     "distance_m": a.distance_m,
                     "eta_s": a.eta_s,
                     "answer": a.answer,
-                    "answer_zh": ANSWERS.get(a.answer or "", "未答复"),
-                    "answered_at": _iso(a.answered_at),
+                    "answer_zh": (
+                        label_of(ReinforcementAnswer, a.answer)
+                        if a.answer
+                        else t("reinforcement.no_answer")
+                    ),
+                    "answered_at": iso(a.answered_at),
                     "note": a.note,
                 }
             )
@@ -342,7 +344,7 @@ class ReinforcementService:
             "scope": head.scope,
             "zone_id": head.zone_id,
             "note": head.note,
-            "created_at": _iso(head.created_at),
+            "created_at": iso(head.created_at),
             "created_by": head.created_by,
             "counts": counts,
             "guards": guards,
@@ -373,11 +375,11 @@ class ReinforcementService:
                 "lon": x.lon,
                 "lat": x.lat,
                 "note": x.note,
-                "created_at": _iso(x.created_at),
+                "created_at": iso(x.created_at),
                 "distance_m": x.distance_m,
                 "eta_s": x.eta_s,
                 "answer": x.answer,
-                "answered_at": _iso(x.answered_at),
+                "answered_at": iso(x.answered_at),
             }
             for x in rows
         ]

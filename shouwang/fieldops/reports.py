@@ -23,12 +23,15 @@ from sqlalchemy.engine import Engine
 
 from live.state.store import LiveStore
 from shouwang.fieldops.errors import FieldOpsError
+from shouwang.i18n import label_of
 from shouwang.records.audit import write_entry as write_audit
-from shouwang.records.fieldops_tables import aware, guard_reports, utc
+from shouwang.records.fieldops_tables import guard_reports
+from shouwang.timeutil import iso, utc
+from shouwang.vocab import EventType, ReportKind
 
 __all__ = ["KINDS", "MAX_PHOTO_BYTES", "MAX_TEXT_CHARS", "ReportService", "sniff_image"]
 
-KINDS = {"clue": "线索", "hazard": "隐患"}
+KINDS: tuple[ReportKind, ...] = tuple(ReportKind)
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_TEXT_CHARS = 2000
 _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -43,11 +46,6 @@ def sniff_image(head: bytes) -> str | None:
     if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     return None
-
-
-def _iso(value) -> str | None:
-    value = aware(value)
-    return None if value is None else value.isoformat()
 
 
 class ReportService:
@@ -152,7 +150,7 @@ class ReportService:
             raise
         body = self._body(row)
         self.store.publish(
-            {"type": "report", **{k: body[k] for k in ("report_id", "guard_id", "kind", "lon",
+            {"type": EventType.REPORT, **{k: body[k] for k in ("report_id", "guard_id", "kind", "lon",
                                                         "lat", "created_at", "has_photo")},
              "text": text[:200]}
         )  # fmt: skip
@@ -165,11 +163,11 @@ class ReportService:
             "report_id": r["report_id"],
             "guard_id": r["guard_id"],
             "kind": r["kind"],
-            "kind_zh": KINDS.get(r["kind"], r["kind"]),
+            "kind_zh": label_of(ReportKind, r["kind"]),
             "text": r["text"],
             "lon": r["lon"],
             "lat": r["lat"],
-            "created_at": _iso(r["created_at"]),
+            "created_at": iso(r["created_at"]),
             "has_photo": r["photo_path"] is not None,
             "photo_type": r["photo_type"],
             "photo_bytes": r["photo_bytes"],

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from live.state.bus import EventBus
-from live.state.events import Event, EventType
+from live.state.events import Event
 from live.state.store import LiveStore
 from shouwang.auth.guards import GuardAuth, load_secret_key
 from shouwang.dataset import Dataset
@@ -43,6 +43,7 @@ from shouwang.fieldops.rollcall import RollCallService
 from shouwang.geoservice import GeoService
 from shouwang.jobs import ThreadJob
 from shouwang.settings import Settings
+from shouwang.vocab import EventType
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from shouwang.records.dispatch_tables import audit_log, epoch, utc
+from shouwang.records.dispatch_tables import audit_log
+from shouwang.timeutil import epoch, utc
 
 __all__ = ["SYSTEM", "Actor", "entries", "record", "write", "write_entry"]
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+
+from shouwang.timeutil import utc
 
 metadata = sa.MetaData()
 
@@ -201,10 +202,6 @@ def _insert_ignoring_duplicates(engine: Engine, table: sa.Table):
     return dialect.insert(table).on_conflict_do_nothing(index_elements=["stream_id"])
 
 
-def _utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
 def _opt_float(text: str | None) -> float | None:
     return float(text) if text not in (None, "") else None
 
@@ -219,7 +216,7 @@ def position_rows(entries: Iterable[tuple[str, Mapping[str, str]]]) -> list[dict
                 "stream_id": entry_id,
                 "guard_id": f["guard_id"],
                 "device_id": f["device_id"],
-                "ts": _utc(float(f["ts"])),
+                "ts": utc(float(f["ts"])),
                 "lon": float(f["lon"]),
                 "lat": float(f["lat"]),
                 "accuracy_m": _opt_float(f.get("accuracy_m")),
@@ -230,7 +227,7 @@ def position_rows(entries: Iterable[tuple[str, Mapping[str, str]]]) -> list[dict
                 "charging": None if charging == "" else charging == "1",
                 "source": f.get("source") or "batch",
                 "live": f.get("live", "1") == "1",
-                "received_at": _utc(float(f["received_at"])),
+                "received_at": utc(float(f["received_at"])),
             }
         )
     return rows
@@ -243,7 +240,7 @@ def alarm_rows(entries: Iterable[tuple[str, Mapping[str, str]]]) -> list[dict[st
             "stream_id": entry_id,
             "guard_id": f["guard_id"],
             "kind": f["kind"],
-            "ts": _utc(float(f["ts"])),
+            "ts": utc(float(f["ts"])),
             "lon": float(f["lon"]),
             "lat": float(f["lat"]),
             "source": f.get("source", ""),

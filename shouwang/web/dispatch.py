@@ -27,15 +27,16 @@ from shouwang.dispatch.reads import (
     export_csv,
     export_frame,
     export_geojson,
-    iso,
     list_incidents,
     response_stats,
 )
 from shouwang.dispatch.rules import INCIDENT_KINDS, IncidentStatus
 from shouwang.dispatch.service import DispatchError
-from shouwang.labels import INCIDENT_KIND_LABELS_ZH, label
+from shouwang.i18n import label_of
 from shouwang.records import audit
 from shouwang.records.audit import Actor
+from shouwang.timeutil import iso_z
+from shouwang.vocab import IncidentKind, IncidentSource
 from shouwang.web.errors import ApiError, error_response
 
 __all__ = ["actor_from_request", "create_blueprint"]
@@ -43,7 +44,7 @@ __all__ = ["actor_from_request", "create_blueprint"]
 log = logging.getLogger("shouwang.web")
 
 _STATUSES = tuple(s.value for s in IncidentStatus)
-_SOURCES = ("dispatcher", "alarm_point", "sos", "guard_report", "history")
+_SOURCES = tuple(IncidentSource)
 
 
 def actor_from_request() -> Actor:
@@ -279,7 +280,7 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
         limit = q.integer("limit", 100, 1, 5000)
         q.check("invalid audit query")
         rows = audit.entries(service.engine, since=since, limit=limit)
-        return jsonify({"entries": [{**r, "at": iso(r["at"])} for r in rows]})
+        return jsonify({"entries": [{**r, "at": iso_z(r["at"])} for r in rows]})
 
     @bp.get("/api/v1/stats/response-times")
     def response_times():
@@ -288,7 +289,7 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
         q.check("invalid response-time query")
         stats = response_stats(service.engine, **filters)
         for g in stats["groups"]:
-            g["kind_zh"] = label(INCIDENT_KIND_LABELS_ZH, g.get("kind"))
-        return jsonify({"from": iso(filters["since"]), "to": iso(filters["until"]), **stats})
+            g["kind_zh"] = label_of(IncidentKind, g.get("kind"))
+        return jsonify({"from": iso_z(filters["since"]), "to": iso_z(filters["until"]), **stats})
 
     return bp

@@ -149,7 +149,7 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
     @bp.get("/api/v1/heat")
     def heat():
         try:
-            query = parse_heat_query(request.args)
+            query = parse_heat_query(request.args, geo.tz)
             return jsonify(geo.heat(**query))
         except HeatInputError as exc:
             raise ApiError(400, "invalid_request", "invalid heat query", exc.problems) from exc

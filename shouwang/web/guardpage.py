@@ -27,10 +27,11 @@ from shouwang import records
 from shouwang.auth.guards import AuthError, GuardSession
 from shouwang.context import AppContext
 from shouwang.fieldops.errors import FieldOpsError
-from shouwang.labels import INCIDENT_KIND_LABELS_ZH
+from shouwang.i18n import label_of, strings, t
 from shouwang.records.dispatch_tables import assignments
-from shouwang.records.fieldops_tables import aware
 from shouwang.settings import ASSETS_DIR
+from shouwang.timeutil import aware
+from shouwang.vocab import IncidentKind
 from shouwang.web.errors import ApiError
 
 NAMESPACE = "/guard"
@@ -38,6 +39,9 @@ COOKIE = "sw_guard"
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static" / "guard"
 VENDOR_SOCKETIO = ASSETS_DIR / "vendor" / "socket.io.min.js"
+#: The guard's page is in zh-CN; its script reads these catalogue strings.
+LANG = "zh"
+SCRIPT_STRINGS = ("guard.", "reinforcement_answer.", "report_kind.")
 
 
 def api_error(exc: FieldOpsError | AuthError) -> ApiError:
@@ -111,7 +115,7 @@ def _assignment(ctx: AppContext, guard_id: str) -> dict | None:
         return None
     out = dict(row._mapping)
     out["assigned_at"] = aware(out["assigned_at"]).isoformat()
-    out["kind_zh"] = INCIDENT_KIND_LABELS_ZH.get(out["kind"], out["kind"])
+    out["kind_zh"] = label_of(IncidentKind, out["kind"])
     return out
 
 
@@ -128,7 +132,12 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
 
     @bp.get("/guard")
     def page():
-        return render_template("guard.html", roll_call_minutes=ctx.settings.ROLL_CALL_MINUTES)
+        return render_template(
+            "guard.html",
+            roll_call_minutes=ctx.settings.ROLL_CALL_MINUTES,
+            t=lambda key: t(key, LANG),
+            strings=strings(SCRIPT_STRINGS, LANG),
+        )
 
     @bp.get("/guard/vendor/socket.io.min.js")
     def socketio_client():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,9 @@ from flask import Blueprint, jsonify
 
 from shouwang import __version__
 from shouwang.context import AppContext
+from shouwang.timeutil import iso_z
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
-
-
-def iso_utc(ts: float | None) -> str | None:
-    """Epoch seconds as ISO-8601 UTC (``…Z``), None stays None."""
-    if ts is None or (isinstance(ts, float) and math.isnan(ts)):
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _clean(value: Any) -> Any:
@@ -64,7 +57,7 @@ def guards_geojson(states: pd.DataFrame) -> dict:
                     "on_duty": bool(row["on_duty"]),
                     "sos": bool(row["sos"]),
                     "incident_id": _clean(row["incident_id"]),
-                    "last_fix_at": iso_utc(_clean(row["last_fix_at"])),
+                    "last_fix_at": iso_z(_clean(row["last_fix_at"])),
                     "age_s": None if not has_fix else round(float(row["age_s"]), 1),
                     "accuracy_m": _clean(row["accuracy_m"]),
                     "speed_mps": _clean(row["speed_mps"]),
@@ -144,7 +137,7 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
         return jsonify(
             {
                 "alarms": [
-                    {"guard_id": gid, "kind": "sos", "at": iso_utc(ts)}
+                    {"guard_id": gid, "kind": "sos", "at": iso_z(ts)}
                     for gid, ts in sorted(open_sos.items())
                 ]
             }

@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from live.state.bus import EventBus
-from live.state.events import Event, EventType
+from live.state.events import Event
+from shouwang.vocab import EventType
 
 
 class Inbox:

@@ -14,8 +14,9 @@ import pytest
 
 from dashboard.wall import figures
 from live.push import NAMESPACE, STATUS_CODES, PushRelay
-from live.state.events import Event, EventType
+from live.state.events import Event
 from live.state.store import RosterEntry
+from shouwang.vocab import EventType
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from live.ingest.filters import haversine_m
+from geo.distance import haversine_m
 from live.ingest.protocols import decode_batch, decode_osmand
 from shouwang.sim.behaviour import MAX_WALL_SPEED_MPS, GuardWorld, SimFix
 from shouwang.sim.simulator import Simulator, batch_item, osmand_params
