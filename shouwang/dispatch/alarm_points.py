@@ -22,7 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shouwang.dispatch.service import DispatchError, DispatchService
+from shouwang.dispatch.service import DispatchService
+from shouwang.errors import Forbidden
 from shouwang.records.audit import Actor
 from shouwang.records.dispatch_tables import alarm_points, utc
 from shouwang.records.tables import incidents
@@ -106,8 +107,8 @@ def raise_alarm(
 
     Raises
     ------
-    DispatchError
-        403 ``bad_alarm_key`` for an unknown or inactive key (nothing stored).
+    DomainError
+        Forbidden ``bad_alarm_key`` for an unknown or inactive key (nothing stored).
     """
     with service.engine.connect() as conn:
         point = conn.execute(
@@ -128,7 +129,7 @@ def raise_alarm(
                 .limit(1)
             ).scalar_one_or_none()  # fmt: skip
     if point is None:
-        raise DispatchError(403, "bad_alarm_key", "unknown or inactive alarm key")
+        raise Forbidden("bad_alarm_key", "unknown or inactive alarm key")
     if open_id is not None:
         return service.get(open_id), False
     body = {"kind": kind, "priority": 1, "lon": point["lon"], "lat": point["lat"],

@@ -31,7 +31,8 @@ import redis
 import sqlalchemy as sa
 
 from live.state.status import haversine_m
-from shouwang.dispatch.service import DispatchError, DispatchService
+from shouwang.dispatch.service import DispatchService
+from shouwang.errors import Conflict, DomainError, NotFound
 from shouwang.records import audit
 from shouwang.records.audit import SYSTEM, Actor
 from shouwang.records.dispatch_tables import assignments, epoch, incident_dispatch, utc
@@ -127,8 +128,8 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
 
     Raises
     ------
-    DispatchError
-        404 ``no_open_sos``; 409 ``sos_owned`` (details name the owner) when
+    DomainError
+        NotFound ``no_open_sos``; Conflict ``sos_owned`` (details name the owner) when
         someone else was first. Acknowledging one's own SOS again is fine.
     """
     incident_id = _open_sos_incident(service, guard_id)
@@ -136,7 +137,7 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
         res = sos_intake(service, guard_id, service.store.open_sos()[guard_id])
         incident_id = res[0]["incident_id"] if res else _open_sos_incident(service, guard_id)
     if incident_id is None:
-        raise DispatchError(404, "no_open_sos", f"guard {guard_id} has no open SOS")
+        raise NotFound("no_open_sos", f"guard {guard_id} has no open SOS")
     now = service.clock()
     with service.transaction() as conn:
         won = conn.execute(
@@ -156,12 +157,12 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
             sa.select(incident_dispatch.c.sos_owner).where(incident_dispatch.c.incident_id == incident_id)
         ).scalar_one()  # fmt: skip
     if not won and owner != actor.name:
-        raise DispatchError(
-            409,
+        raise Conflict(
             "sos_owned",
             f"{owner} has already acknowledged this SOS",
             [{"field": "guard_id", "problem": f"acknowledged by {owner}", "owner": owner}],
-            {"owner": owner, "incident_id": incident_id},
+            owner=owner,
+            incident_id=incident_id,
         )
     if won:
         service.publish([{"type": "sos_acknowledged", "incident_id": incident_id,
@@ -218,7 +219,7 @@ def ack_timeouts(service: DispatchService, now: float) -> list[dict]:
         try:
             done = service.transition(SYSTEM, aid, "timed_out", at=now,
                                       detail={"after_s": service.ack_timeout_s})  # fmt: skip
-        except DispatchError:  # acknowledged meanwhile, or another process was first
+        except DomainError:  # acknowledged meanwhile, or another process was first
             continue
         offer = (
             _offer(service, iid, now, after=aid) if done["incident_status"] not in _ENDED else None
@@ -317,7 +318,7 @@ def arrivals(service: DispatchService, guards: list[dict]) -> list[dict]:
         try:
             done.append(service.transition(SYSTEM, aid, "on_scene", arrival="auto",
                                            detail={"distance_m": round(float(d), 1)}))  # fmt: skip
-        except DispatchError:
+        except DomainError:
             continue
     return done
 

@@ -32,7 +32,6 @@ import redis
 from sqlalchemy.engine import Engine
 
 from shouwang.auth.guards import GuardAuth, load_secret_key
-from shouwang.fieldops.errors import FieldOpsError
 from shouwang.fieldops.reinforcement import ReinforcementService
 from shouwang.fieldops.reports import ReportService
 from shouwang.fieldops.rollcall import RollCallService
@@ -43,7 +42,6 @@ log = logging.getLogger(__name__)
 __all__ = [
     "GUARD_EVENTS",
     "FieldOps",
-    "FieldOpsError",
     "GuardRelay",
     "RollCallCloser",
     "guards_to_notify",

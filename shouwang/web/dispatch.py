@@ -3,8 +3,8 @@
 Who acts: the ``X-Actor`` request header (the dispatcher's name until login
 comes; UTF-8 or percent-encoded), default ``anonymous``; the address is the
 request's. :func:`actor_from_request` builds it for other blueprints too.
-Every refusal of the workflow (:class:`shouwang.dispatch.service.DispatchError`) is
-answered in the one error shape, with extra members where useful
+Every refusal of the workflow (:mod:`shouwang.errors`) is answered at the
+web edge in the one error shape, with extra members where useful
 (``candidates`` for ``guard_busy``, ``owner`` for ``sos_owned``).
 """
 
@@ -31,11 +31,10 @@ from shouwang.dispatch.reads import (
     response_stats,
 )
 from shouwang.dispatch.rules import INCIDENT_KINDS, IncidentStatus
-from shouwang.dispatch.service import DispatchError
+from shouwang.errors import InvalidInput, NotFound
 from shouwang.labels import INCIDENT_KIND_LABELS_ZH, label
 from shouwang.records import audit
 from shouwang.records.audit import Actor
-from shouwang.web.errors import ApiError, error_response
 
 __all__ = ["actor_from_request", "create_blueprint"]
 
@@ -56,23 +55,10 @@ def actor_from_request() -> Actor:
     return Actor(name, request.remote_addr)
 
 
-class _WorkflowError(ApiError):
-    """An ApiError with extra members in the error object."""
-
-    def __init__(self, exc: DispatchError) -> None:
-        super().__init__(exc.status, exc.code, exc.message, exc.details)
-        self.extra = exc.extra
-
-    def body(self) -> dict[str, Any]:
-        out = super().body()
-        out["error"].update(self.extra)
-        return out
-
-
 def _json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_request", "the body must be a JSON object",
+        raise InvalidInput("invalid_request", "the body must be a JSON object",
                        [{"field": "body", "problem": "expected a JSON object"}])  # fmt: skip
     return body
 
@@ -136,7 +122,7 @@ class _Query:
 
     def check(self, message: str) -> None:
         if self.problems:
-            raise ApiError(400, "invalid_request", message, self.problems)
+            raise InvalidInput("invalid_request", message, self.problems)
 
 
 def create_blueprint(ctx) -> Blueprint:
@@ -146,19 +132,12 @@ def create_blueprint(ctx) -> Blueprint:
     tz = ZoneInfo(ctx.settings.TIMEZONE)
     zones = tuple(str(z) for z in ctx.dataset.zones["zone_id"])
 
-    @bp.errorhandler(DispatchError)
-    def _refused(exc: DispatchError):
-        err = _WorkflowError(exc)
-        log.warning("%s %s -> %d %s: %s", request.method, request.path, err.status, err.code,
-                    err.message)  # fmt: skip
-        return error_response(err)
-
     # -- incidents ----------------------------------------------------------
     @bp.post("/api/v1/incidents")
     def create_incident():
         body = _json_body()
         if body.get("source") in ("alarm_point", "sos"):
-            raise ApiError(400, "invalid_request", "invalid incident", [{"field": "source",
+            raise InvalidInput("invalid_request", "invalid incident", [{"field": "source",
                            "problem": "alarm_point and sos incidents come from /api/v1/alarms "
                            "and the guards' phones"}])  # fmt: skip
         incident, _ = service.create(actor_from_request(), body)
@@ -184,7 +163,7 @@ def create_blueprint(ctx) -> Blueprint:
         q.check("invalid candidates query")
         where = service.where(incident_id)
         if where is None:
-            raise ApiError(404, "not_found", f"no incident {incident_id}")
+            raise NotFound("not_found", f"no incident {incident_id}")
         return jsonify(
             {"incident_id": incident_id, "candidates": service.places.candidates(*where, k=k)}
         )
@@ -194,7 +173,7 @@ def create_blueprint(ctx) -> Blueprint:
         body = _json_body()
         ids = body.get("guard_ids")
         if not isinstance(ids, list) or not all(isinstance(g, str) for g in ids):
-            raise ApiError(400, "invalid_request", "invalid assignment",
+            raise InvalidInput("invalid_request", "invalid assignment",
                            [{"field": "guard_ids", "problem": "must be a list of guard ids"}])  # fmt: skip
         made = service.assign(actor_from_request(), incident_id, ids)
         return jsonify({"incident_id": incident_id, "assignments": made}), 201
@@ -213,7 +192,7 @@ def create_blueprint(ctx) -> Blueprint:
     def transition(assignment_id: str):
         to = _json_body().get("to")
         if not isinstance(to, str):
-            raise ApiError(400, "invalid_request", "invalid transition",
+            raise InvalidInput("invalid_request", "invalid transition",
                            [{"field": "to", "problem": "is required, the new state"}])  # fmt: skip
         return jsonify(service.transition(actor_from_request(), assignment_id, to))
 
@@ -255,7 +234,7 @@ def create_blueprint(ctx) -> Blueprint:
                 {"field": "kind", "problem": f"must be one of {', '.join(INCIDENT_KINDS)}"}
             )
         if problems:
-            raise ApiError(400, "invalid_request", "invalid alarm", problems)
+            raise InvalidInput("invalid_request", "invalid alarm", problems)
         incident, created = alarm_points.raise_alarm(service, actor_from_request(), key, kind)
         return jsonify({**incident, "duplicate": not created}), 201 if created else 200
 

@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, request, send_file
 
-from shouwang.fieldops.errors import FieldOpsError
+from shouwang.errors import InvalidInput
 from shouwang.fieldops.reports import MAX_PHOTO_BYTES
-from shouwang.web.errors import ApiError, error_response
-from shouwang.web.guardpage import api_error, remote_addr, require_guard
+from shouwang.web.guardpage import remote_addr, require_guard
 
 # Multipart overhead allowed above the photo limit before the body is refused unread.
 _FORM_SLACK_BYTES = 256 * 1024
@@ -31,7 +30,7 @@ def _json_object() -> dict:
     if body is None and not request.data:
         return {}
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "the body must be a JSON object")
+        raise InvalidInput("invalid_json", "the body must be a JSON object")
     return body
 
 
@@ -83,7 +82,7 @@ def _period(ctx) -> tuple[datetime, datetime]:
     if not problems and bounds["from"] >= bounds["to"]:
         problems.append({"field": "to", "problem": "must be after from"})
     if problems:
-        raise ApiError(400, "invalid_request", "invalid period", problems)
+        raise InvalidInput("invalid_request", "invalid period", problems)
     return bounds["from"], bounds["to"]
 
 
@@ -91,10 +90,6 @@ def create_blueprint(ctx) -> Blueprint:
     """Blueprint of the reinforcement, roll call and report endpoints, bound to ``ctx``."""
     bp = Blueprint("fieldops", __name__)
     ops = ctx.fieldops
-
-    @bp.errorhandler(FieldOpsError)
-    def _refused(exc: FieldOpsError):
-        return error_response(api_error(exc))
 
     # -- reinforcement -----------------------------------------------------------
     @bp.post("/api/v1/reinforcements")
@@ -111,7 +106,7 @@ def create_blueprint(ctx) -> Blueprint:
         if (lon is None) != (lat is None) and not problems:
             problems.append({"field": "lat", "problem": "give both lon and lat, or neither"})
         if problems:
-            raise ApiError(400, "invalid_request", "invalid reinforcement call", problems)
+            raise InvalidInput("invalid_request", "invalid reinforcement call", problems)
         result = ops.reinforcements.create(
             incident_id=incident_id, lon=lon, lat=lat, radius_m=radius_m, walk_s=walk_s,
             scope=scope, note=note, actor=_actor(), remote_addr=remote_addr(),
@@ -130,7 +125,7 @@ def create_blueprint(ctx) -> Blueprint:
         note = _text(body, "note", problems, max_len=500) or ""
         answer = body.get("answer")
         if problems:
-            raise ApiError(400, "invalid_request", "invalid answer", problems)
+            raise InvalidInput("invalid_request", "invalid answer", problems)
         return jsonify(
             ops.reinforcements.respond(
                 reinforcement_id, session.guard_id, answer, note=note, remote_addr=remote_addr()
@@ -143,8 +138,8 @@ def create_blueprint(ctx) -> Blueprint:
         body = _json_object()
         zone_id = body.get("zone_id")
         if zone_id is not None and not isinstance(zone_id, str):
-            raise ApiError(
-                400, "invalid_request", "invalid roll call",
+            raise InvalidInput(
+                "invalid_request", "invalid roll call",
                 [{"field": "zone_id", "problem": "must be a zone id or null (all zones)"}],
             )  # fmt: skip
         result = ops.rollcalls.start(zone_id, actor=_actor(), remote_addr=remote_addr())
@@ -187,8 +182,8 @@ def create_blueprint(ctx) -> Blueprint:
         guard_id = request.args.get("guard_id", "").strip() or None
         kind = request.args.get("kind", "").strip() or None
         if kind is not None and kind not in ("clue", "hazard"):
-            raise ApiError(
-                400, "invalid_request", "invalid report query",
+            raise InvalidInput(
+                "invalid_request", "invalid report query",
                 [{"field": "kind", "problem": "must be clue or hazard"}],
             )  # fmt: skip
         items = ops.reports.in_period(start, end, guard_id=guard_id, kind=kind)

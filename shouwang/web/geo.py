@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify, request
 from geo.coverage import CoverageInputError
 from geo.heat import HeatInputError, parse_heat_query
 from geo.nearest import NoGuardOnDuty
-from shouwang.web.errors import ApiError
+from shouwang.errors import Conflict, InvalidInput
 
 
 class _Params:
@@ -68,7 +68,7 @@ class _Params:
 
     def check(self, message: str) -> None:
         if self.problems:
-            raise ApiError(400, "invalid_request", message, self.problems)
+            raise InvalidInput("invalid_request", message, self.problems)
 
 
 def create_blueprint(ctx) -> Blueprint:
@@ -100,8 +100,7 @@ def create_blueprint(ctx) -> Blueprint:
                 with_coverage_radius_m=coverage_radius_m,
             )
         except NoGuardOnDuty as exc:
-            raise ApiError(
-                409,
+            raise Conflict(
                 "no_guard_on_duty",
                 "no guard is on duty with a live position and an available status",
                 [{"field": "guards", "problem": str(exc)}],
@@ -139,7 +138,7 @@ def create_blueprint(ctx) -> Blueprint:
                 guards, radius_m=radius_m, walk_s=walk_s, method=method, cache_key=key
             )
         except CoverageInputError as exc:
-            raise ApiError(400, "invalid_request", "invalid coverage query", exc.problems) from exc
+            raise InvalidInput("invalid_request", "invalid coverage query", exc.problems) from exc
         body["source"] = "planned" if planned_at is not None else "live"
         if planned_at is not None:
             body["at"] = planned_at.isoformat()
@@ -151,6 +150,6 @@ def create_blueprint(ctx) -> Blueprint:
             query = parse_heat_query(request.args)
             return jsonify(geo.heat(**query))
         except HeatInputError as exc:
-            raise ApiError(400, "invalid_request", "invalid heat query", exc.problems) from exc
+            raise InvalidInput("invalid_request", "invalid heat query", exc.problems) from exc
 
     return bp

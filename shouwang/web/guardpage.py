@@ -24,28 +24,18 @@ from flask_socketio import ConnectionRefusedError as SocketRefused
 from flask_socketio import SocketIO, join_room
 
 from shouwang import records
-from shouwang.auth.guards import AuthError, GuardSession
-from shouwang.fieldops.errors import FieldOpsError
+from shouwang.auth.guards import GuardSession
+from shouwang.errors import InvalidInput, NotFound, Unauthenticated
 from shouwang.labels import INCIDENT_KIND_LABELS_ZH
 from shouwang.records.dispatch_tables import assignments
 from shouwang.records.fieldops_tables import aware
 from shouwang.settings import ROOT
-from shouwang.web.errors import ApiError
 
 NAMESPACE = "/guard"
 COOKIE = "sw_guard"
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static" / "guard"
 VENDOR_SOCKETIO = ROOT / "assets" / "vendor" / "socket.io.min.js"
-
-
-def api_error(exc: FieldOpsError | AuthError) -> ApiError:
-    """The API error for a service refusal."""
-    if isinstance(exc, AuthError):
-        details = [{"field": "retry_after_s", "problem": str(exc.retry_after_s)}] if (
-            exc.retry_after_s is not None) else []  # fmt: skip
-        return ApiError(exc.status, exc.code, exc.message, details)
-    return ApiError(exc.status, exc.code, exc.message, exc.details)
 
 
 def bearer_token() -> str | None:
@@ -57,11 +47,8 @@ def bearer_token() -> str | None:
 
 
 def require_guard(ctx) -> GuardSession:
-    """The signed-in guard of this request, or a 401 API error."""
-    try:
-        return ctx.fieldops.auth.verify(bearer_token())
-    except AuthError as exc:
-        raise api_error(exc) from exc
+    """The signed-in guard of this request (raises Unauthenticated)."""
+    return ctx.fieldops.auth.verify(bearer_token())
 
 
 def remote_addr() -> str:
@@ -72,7 +59,7 @@ def _guard_state(ctx, guard_id: str) -> dict:
     states = ctx.store.states()
     row = states.loc[states["guard_id"] == guard_id]
     if row.empty:
-        raise ApiError(404, "not_found", f"guard {guard_id} is no longer on the roster")
+        raise NotFound("not_found", f"guard {guard_id} is no longer on the roster")
     r = row.iloc[0]
 
     def num(v):
@@ -137,7 +124,7 @@ def create_blueprint(ctx) -> Blueprint:
     def signin():
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise ApiError(400, "invalid_json", "send a JSON object {device_id, pin}")
+            raise InvalidInput("invalid_json", "send a JSON object {device_id, pin}")
         problems = []
         device_id, pin = body.get("device_id"), body.get("pin")
         if not isinstance(device_id, str) or not device_id.strip() or len(device_id) > 64:
@@ -145,17 +132,9 @@ def create_blueprint(ctx) -> Blueprint:
         if not isinstance(pin, str) or not pin.strip():
             problems.append({"field": "pin", "problem": "is required"})
         if problems:
-            raise ApiError(400, "invalid_request", "invalid sign-in", problems)
-        try:
-            guard_id, token = auth.sign_in(
-                device_id.strip(), pin.strip(), remote_addr=remote_addr()
-            )
-        except AuthError as exc:
-            error = api_error(exc)
-            response = jsonify(error.body())
-            if exc.retry_after_s is not None:
-                response.headers["Retry-After"] = str(exc.retry_after_s)
-            return response, exc.status
+            raise InvalidInput("invalid_request", "invalid sign-in", problems)
+        # A refusal (bad PIN, lock-out with Retry-After) is answered at the web edge.
+        guard_id, token = auth.sign_in(device_id.strip(), pin.strip(), remote_addr=remote_addr())
         state = _guard_state(ctx, guard_id)
         response = jsonify({"guard_id": guard_id, "token": token, "guard": state})
         response.set_cookie(
@@ -187,7 +166,7 @@ def register_socketio(ctx, socketio: SocketIO) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             session = ctx.fieldops.auth.verify(token or request.cookies.get(COOKIE))
-        except AuthError as exc:
+        except Unauthenticated as exc:
             raise SocketRefused(exc.code) from exc
         join_room(f"guard:{session.guard_id}")
         return True

@@ -20,17 +20,17 @@ from flask import Blueprint, jsonify, request
 from live.fixes import DecodeError
 from live.ingest.protocols import decode_batch, decode_osmand_many, decode_owntracks
 from live.ingest.service import IngestOutcome, IngestService
-from shouwang.web.errors import ApiError
+from shouwang.errors import Forbidden, InvalidInput
 
 
 def _json_body(required: bool) -> Any | None:
     if not request.data:
         if required:
-            raise ApiError(400, "invalid_request", "the request has no JSON body")
+            raise InvalidInput("invalid_request", "the request has no JSON body")
         return None
     body = request.get_json(silent=True, force=required)
     if body is None and (required or request.is_json):
-        raise ApiError(400, "invalid_json", "the body is not valid JSON")
+        raise InvalidInput("invalid_json", "the body is not valid JSON")
     return body
 
 
@@ -52,8 +52,7 @@ def _form_fields() -> dict[str, str]:
 def _refuse_unknown(outcome: IngestOutcome) -> None:
     """A single-fix request from an unknown device is a 403, not a 200."""
     if outcome.reasons.get("unknown_device") and outcome.accepted == 0:
-        raise ApiError(
-            403,
+        raise Forbidden(
             "unknown_device",
             "this device id is not in the guard list; nothing was stored",
             outcome.rejected[0]["errors"],
@@ -70,8 +69,8 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
         try:
             decoded = decode_batch(body)
         except DecodeError as exc:
-            raise ApiError(
-                400, "invalid_request", "the body is not a batch of fixes", exc.errors
+            raise InvalidInput(
+                "invalid_request", "the body is not a batch of fixes", exc.errors
             ) from exc
         outcome = IngestOutcome()
         for index, errors in decoded.rejected:
@@ -86,14 +85,13 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
             decoded = decode_osmand_many(request.args.to_dict(), _form_fields(), body, now=clock())
         except DecodeError as exc:
             ingest.store.count_rejections({"invalid": 1})
-            raise ApiError(
-                400, "invalid_request", "the OsmAnd request has invalid fields", exc.errors
+            raise InvalidInput(
+                "invalid_request", "the OsmAnd request has invalid fields", exc.errors
             ) from exc
         if not decoded.fixes and len(decoded.rejected) == 1:
             # One location (the usual request) that cannot be read: a plain 400.
             ingest.store.count_rejections({"invalid": 1})
-            raise ApiError(
-                400,
+            raise InvalidInput(
                 "invalid_request",
                 "the OsmAnd request has invalid fields",
                 decoded.rejected[0][1],
@@ -110,13 +108,13 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
         # The apps send an empty body when a friend is deleted: not an error.
         body = _json_body(required=False) if request.data else None
         if body is None and request.data:
-            raise ApiError(400, "invalid_json", "the body is not valid JSON")
+            raise InvalidInput("invalid_json", "the body is not valid JSON")
         try:
             fix = decode_owntracks(body, dict(request.headers), query=request.args.to_dict())
         except DecodeError as exc:
             ingest.store.count_rejections({"invalid": 1})
-            raise ApiError(
-                400, "invalid_request", "the OwnTracks message has invalid fields", exc.errors
+            raise InvalidInput(
+                "invalid_request", "the OwnTracks message has invalid fields", exc.errors
             ) from exc
         if fix is None:  # transition, lwt, card, empty…: valid, not a position
             # OwnTracks expects a JSON array (of commands to the phone) back.
