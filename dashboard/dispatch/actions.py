@@ -19,7 +19,7 @@ from dashboard.i18n import t
 from shouwang.dispatch.escalation import ack_sos as service_ack_sos
 from shouwang.errors import DomainError
 from shouwang.labels import ASSIGNMENT_STATUS_LABELS_ZH
-from shouwang.records.audit import Actor
+from shouwang.records.audit import Actor, actor_name
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Outcome:
 
 def actor_of(name: str | None, remote_addr: str | None = None) -> Actor | None:
     """The dispatcher behind an action, or None when no name was entered."""
-    name = (name or "").strip()[:100]
+    name = actor_name(name)
     return Actor(name, remote_addr) if name else None
 
 

@@ -1,8 +1,8 @@
 """Dispatch workflow endpoints: incidents, assignments, alarms, SOS, audit, figures, export.
 
 Who acts: the ``X-Actor`` request header (the dispatcher's name until login
-comes; UTF-8 or percent-encoded), default ``anonymous``; the address is the
-request's. :func:`actor_from_request` builds it for other blueprints too.
+comes; percent-encoded UTF-8, see :mod:`shouwang.web.actor`), default
+``anonymous``; the address is the request's.
 Every refusal of the workflow (:mod:`shouwang.errors`) is answered at the
 web edge in the one error shape, with extra members where useful
 (``candidates`` for ``guard_busy``, ``owner`` for ``sos_owned``).
@@ -15,7 +15,6 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
-from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
@@ -34,25 +33,14 @@ from shouwang.dispatch.rules import INCIDENT_KINDS, IncidentStatus
 from shouwang.errors import InvalidInput, NotFound
 from shouwang.labels import INCIDENT_KIND_LABELS_ZH, label
 from shouwang.records import audit
-from shouwang.records.audit import Actor
+from shouwang.web.actor import actor_from_request
 
-__all__ = ["actor_from_request", "create_blueprint"]
+__all__ = ["create_blueprint"]
 
 log = logging.getLogger("shouwang.web")
 
 _STATUSES = tuple(s.value for s in IncidentStatus)
 _SOURCES = ("dispatcher", "alarm_point", "sos", "guard_report", "history")
-
-
-def actor_from_request() -> Actor:
-    """The acting user of the current request (``X-Actor``) and its address."""
-    raw = request.headers.get("X-Actor", "").strip()
-    try:  # a UTF-8 name sent raw arrives as latin-1 text
-        raw = raw.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        pass
-    name = unquote(raw).strip()[:100] or "anonymous"
-    return Actor(name, request.remote_addr)
 
 
 def _json_body() -> dict[str, Any]:

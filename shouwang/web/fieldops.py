@@ -1,7 +1,8 @@
 """Field-operation endpoints: zone reinforcement, roll call, guard reports.
 
 Dispatcher actions (start a reinforcement or a roll call) name their actor
-in the ``X-Actor`` header until login exists; guard actions (answer, respond,
+in the ``X-Actor`` header until login exists (read by
+:mod:`shouwang.web.actor`); guard actions (answer, respond,
 report) need the guard's token (see :mod:`shouwang.web.guardpage`). Every
 problem with a request is reported together in the one error shape.
 """
@@ -15,14 +16,11 @@ from flask import Blueprint, jsonify, request, send_file
 
 from shouwang.errors import InvalidInput
 from shouwang.fieldops.reports import MAX_PHOTO_BYTES
+from shouwang.web.actor import actor_name_from_request
 from shouwang.web.guardpage import remote_addr, require_guard
 
 # Multipart overhead allowed above the photo limit before the body is refused unread.
 _FORM_SLACK_BYTES = 256 * 1024
-
-
-def _actor() -> str:
-    return request.headers.get("X-Actor", "").strip()[:128]
 
 
 def _json_object() -> dict:
@@ -109,7 +107,7 @@ def create_blueprint(ctx) -> Blueprint:
             raise InvalidInput("invalid_request", "invalid reinforcement call", problems)
         result = ops.reinforcements.create(
             incident_id=incident_id, lon=lon, lat=lat, radius_m=radius_m, walk_s=walk_s,
-            scope=scope, note=note, actor=_actor(), remote_addr=remote_addr(),
+            scope=scope, note=note, actor=actor_name_from_request(), remote_addr=remote_addr(),
         )  # fmt: skip
         return jsonify(result), 201
 
@@ -142,7 +140,9 @@ def create_blueprint(ctx) -> Blueprint:
                 "invalid_request", "invalid roll call",
                 [{"field": "zone_id", "problem": "must be a zone id or null (all zones)"}],
             )  # fmt: skip
-        result = ops.rollcalls.start(zone_id, actor=_actor(), remote_addr=remote_addr())
+        result = ops.rollcalls.start(
+            zone_id, actor=actor_name_from_request(), remote_addr=remote_addr()
+        )
         return jsonify(result), 201
 
     @bp.get("/api/v1/rollcalls")
