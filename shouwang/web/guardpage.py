@@ -30,6 +30,9 @@ from shouwang.labels import INCIDENT_KIND_LABELS_ZH
 from shouwang.records.dispatch_tables import assignments
 from shouwang.records.fieldops_tables import aware
 from shouwang.settings import ROOT
+from shouwang.web.models import parse_body
+from shouwang.web.models.fieldops import SigninBody
+from shouwang.web.openapi import documented
 
 NAMESPACE = "/guard"
 COOKIE = "sw_guard"
@@ -121,20 +124,20 @@ def create_blueprint(ctx) -> Blueprint:
         return send_from_directory(VENDOR_SOCKETIO.parent, VENDOR_SOCKETIO.name)
 
     @bp.post("/api/v1/guard/signin")
+    @documented(
+        "Guard sign-in on the phone page: device id + PIN → signed token (also set as the "
+        "HttpOnly cookie sw_guard). Failed PINs are counted per device; after 5 in 15 minutes "
+        "the device is locked out (429, Retry-After)",
+        body=SigninBody,
+        responses={200: "signed in: {guard_id, token, guard}", 400: "", 401: "", 429: ""},
+    )
     def signin():
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise InvalidInput("invalid_json", "send a JSON object {device_id, pin}")
-        problems = []
-        device_id, pin = body.get("device_id"), body.get("pin")
-        if not isinstance(device_id, str) or not device_id.strip() or len(device_id) > 64:
-            problems.append({"field": "device_id", "problem": "is required (text, ≤ 64 chars)"})
-        if not isinstance(pin, str) or not pin.strip():
-            problems.append({"field": "pin", "problem": "is required"})
-        if problems:
-            raise InvalidInput("invalid_request", "invalid sign-in", problems)
+        creds = parse_body(SigninBody, body, "invalid sign-in")
         # A refusal (bad PIN, lock-out with Retry-After) is answered at the web edge.
-        guard_id, token = auth.sign_in(device_id.strip(), pin.strip(), remote_addr=remote_addr())
+        guard_id, token = auth.sign_in(creds.device_id, creds.pin, remote_addr=remote_addr())
         state = _guard_state(ctx, guard_id)
         response = jsonify({"guard_id": guard_id, "token": token, "guard": state})
         response.set_cookie(
@@ -144,6 +147,9 @@ def create_blueprint(ctx) -> Blueprint:
         return response
 
     @bp.get("/api/v1/guard/me")
+    @documented("The signed-in guard: his live state, roll calls waiting for his answer, "
+                "recent reinforcement alerts", guard=True,
+                responses={200: "the guard's page state", 401: ""})  # fmt: skip
     def me():
         session = require_guard(ctx)
         gid = session.guard_id

@@ -21,6 +21,12 @@ from live.fixes import DecodeError
 from live.ingest.protocols import decode_batch, decode_osmand_many, decode_owntracks
 from live.ingest.service import IngestOutcome, IngestService
 from shouwang.errors import Forbidden, InvalidInput
+from shouwang.web.models import ingest as doc
+from shouwang.web.openapi import documented
+
+_ERRORS = {400: "", 403: ""}
+_BATCH = {"oneOf": [{"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Fix"}},
+                    {"$ref": "#/components/schemas/Batch"}]}  # fmt: skip
 
 
 def _json_body(required: bool) -> Any | None:
@@ -64,6 +70,9 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
     bp = Blueprint("ingest", __name__)
 
     @bp.post("/api/v1/positions")
+    @documented("A batch of fixes (at most 1000); bad fixes are listed, good ones stored",
+                body=doc.Batch, body_schema=_BATCH, response=doc.IngestOutcome,
+                responses={200: "OK", 400: ""})  # fmt: skip
     def positions():
         body = _json_body(required=True)
         try:
@@ -79,6 +88,12 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
         return jsonify(outcome.as_dict())
 
     @bp.route("/api/v1/ingest/osmand", methods=["GET", "POST"])
+    @documented("OsmAnd protocol (Traccar Client, OsmAnd, GPSLogger): one fix in the query "
+                "string, or form-encoded fields (POST), or the JSON body of Traccar Client 9.x",
+                query=doc.OsmAndQuery, body=doc.OsmAndQuery, body_required=False, response=doc.IngestOutcome,
+                media="application/x-www-form-urlencoded",
+                responses={200: "stored, or listed under rejected when a plausibility filter "
+                           "refused it", **_ERRORS})  # fmt: skip
     def osmand():
         body = _json_body(required=False) if request.is_json else None
         try:
@@ -104,6 +119,10 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
         return jsonify(outcome.as_dict())
 
     @bp.post("/api/v1/ingest/owntracks")
+    @documented("OwnTracks HTTP mode: `_type: location` messages; other types answered 200 "
+                "and ignored", body=doc.OwnTracksMessage,
+                responses={200: "an empty array (OwnTracks expects a list of commands)",
+                           **_ERRORS})  # fmt: skip
     def owntracks():
         # The apps send an empty body when a friend is deleted: not an error.
         body = _json_body(required=False) if request.data else None

@@ -1,4 +1,4 @@
-"""Read endpoints: health, zones, units, guards with live state, alarms, OpenAPI."""
+"""Read endpoints: health, zones, units, guards with live state, alarms, the API document."""
 
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ import json
 import math
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from shouwang import __version__
-
-OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+from shouwang.web.openapi import build_spec, documented
 
 
 def iso_utc(ts: float | None) -> str | None:
@@ -87,9 +85,11 @@ def create_blueprint(ctx) -> Blueprint:
     units_json = feature_collection(
         ds.units, ["unit_id", "name_zh", "name_en", "kind", "zone_id", "company", "address"]
     )
-    openapi = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+    openapi: dict[str, Any] = {}  # built on first request, once every blueprint is in
 
     @bp.get("/api/v1/health")
+    @documented("Health of Redis and SQL, guard counts, rejected fixes by reason",
+                responses={200: "OK", 503: "Redis or SQL down"})  # fmt: skip
     def health():
         checks: dict[str, Any] = {}
         ok = True
@@ -125,18 +125,23 @@ def create_blueprint(ctx) -> Blueprint:
         return jsonify(body), 200 if ok else 503
 
     @bp.get("/api/v1/zones")
+    @documented("Joint-defence zones (GeoJSON)")
     def zones():
         return jsonify(zones_json)
 
     @bp.get("/api/v1/units")
+    @documented("Security units with their walls (GeoJSON)")
     def units():
         return jsonify(units_json)
 
     @bp.get("/api/v1/guards")
+    @documented("Guards at their live positions with status, on_duty, last_fix_at, accuracy_m, "
+                "battery_pct (GeoJSON; geometry null before a first fix)")  # fmt: skip
     def guards():
         return jsonify(guards_geojson(ctx.store.states()))
 
     @bp.get("/api/v1/alarms")
+    @documented("Open SOS alarms")
     def alarms():
         open_sos = ctx.store.open_sos()
         return jsonify(
@@ -149,7 +154,10 @@ def create_blueprint(ctx) -> Blueprint:
         )
 
     @bp.get("/api/v1/openapi.json")
+    @documented("This document")
     def openapi_json():
+        if not openapi:
+            openapi.update(build_spec(current_app))
         return jsonify(openapi)
 
     return bp
