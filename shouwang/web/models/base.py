@@ -60,10 +60,11 @@ def _bounds(model: type[BaseModel], key: str) -> tuple[Any, Any]:
 
 def _words(model: type[BaseModel], field: str, err: Mapping[str, Any]) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
+    fixed: dict[str, str] = getattr(model, "PROBLEMS", {})
     if kind == "problem":
-        return err["msg"]
-    if field in model.PROBLEMS:
-        return model.PROBLEMS[field]
+        return str(err["msg"])
+    if field in fixed:
+        return fixed[field]
     if kind == "missing":
         return "is required"
     if kind in ("float_parsing", "float_type", "finite_number"):
@@ -73,11 +74,13 @@ def _words(model: type[BaseModel], field: str, err: Mapping[str, Any]) -> str:
         return "must be a whole number"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         lo, hi = _bounds(model, field)
-        return f"must be between {lo:g} and {hi:g}"
+        if lo is not None and hi is not None:
+            return f"must be between {lo:g} and {hi:g}"
+        return f"must be at least {lo:g}" if lo is not None else f"must be at most {hi:g}"
     if kind in ("bool_parsing", "bool_type"):
         return "must be true or false"
     if kind == "literal_error":
-        return "must be one of " + ctx["expected"].replace("'", "").replace(" or ", ", ")
+        return "must be one of " + str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
     if kind in ("string_too_long", "string_type", "string_too_short"):
         info = _field(model, field)
         most = ctx.get("max_length") or next(

@@ -36,7 +36,9 @@ class CoverageQuery(QueryModel):
         if value is None:
             return None
         try:
-            return (info.context or {})["local_time"](value)
+            local_time = (info.context or {})["local_time"]
+            moment: datetime = local_time(value)
+            return moment
         except ValueError as exc:
             raise field_problem("at", str(exc)) from None
 
