@@ -11,7 +11,6 @@ web edge in the one error shape, with extra members where useful
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,7 +47,6 @@ from shouwang.web.openapi import documented
 
 __all__ = ["create_blueprint"]
 
-log = logging.getLogger("shouwang.web")
 
 _ID = {"incident_id": "incident id", "assignment_id": "assignment id",
        "guard_id": "the guard who raised the SOS"}  # fmt: skip

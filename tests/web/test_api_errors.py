@@ -80,3 +80,13 @@ def test_extra_members_join_the_error_object(app, client):
 
     err = assert_error_shape(client.get("/api/v1/test-only/conflict"), 409, "guard_busy")
     assert err["candidates"] == [{"guard_id": "G2"}]
+
+
+def test_every_error_kind_has_one_status():
+    import shouwang.errors as errors
+    from shouwang.web.errors import STATUS, status_of
+
+    kinds = [getattr(errors, n) for n in errors.__all__ if n != "DomainError"]
+    assert set(kinds) == set(STATUS)
+    assert len(set(STATUS.values())) == len(STATUS)  # one status per kind
+    assert status_of(errors.TooManyAttempts("locked_out", "wait", 30)) == 429
