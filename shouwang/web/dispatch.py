@@ -81,7 +81,8 @@ def create_blueprint(ctx) -> Blueprint:
                 "from the location", body=IncidentBody, actor=True,
                 responses={201: "the incident with its timeline", 400: ""})  # fmt: skip
     def create_incident():
-        body = parse_body(IncidentBody, _json_body(), "invalid incident")
+        body = parse_body(IncidentBody, _json_body(), "invalid incident",
+                          extent=service.places.extent)  # fmt: skip
         incident, _ = service.create(actor_from_request(), body.model_dump())
         return jsonify(incident), 201
 

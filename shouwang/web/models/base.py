@@ -67,11 +67,12 @@ def _words(model: type[BaseModel], field: str, err: Mapping[str, Any]) -> str:
         return fixed[field]
     if kind == "missing":
         return "is required"
+    # A query value is always text: say what came; a JSON value's type is the mistake.
+    got = f", got {err.get('input')!r}" if issubclass(model, QueryModel) else ""
     if kind in ("float_parsing", "float_type", "finite_number"):
-        got = err.get("input")
-        return f"must be a number, got {got!r}" if isinstance(got, str) else "must be a number"
+        return f"must be a number{got}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "must be a whole number"
+        return f"must be a whole number{got}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         lo, hi = _bounds(model, field)
         if lo is not None and hi is not None:

@@ -102,14 +102,17 @@ class IncidentFilters(QueryModel):
 
 
 class IncidentListQuery(IncidentFilters):
+    PROBLEMS = {"limit": "must be a whole number 1-2000"}
     limit: int = Field(200, ge=1, le=2000, description="1-2000, default 200")
 
 
 class CandidatesQuery(QueryModel):
+    PROBLEMS = {"k": "must be a whole number 1-50"}
     k: int = Field(5, ge=1, le=50, description="1-50, default 5")
 
 
 class AuditQuery(QueryModel):
+    PROBLEMS = {"limit": "must be a whole number 1-5000"}
     since: float | None = Field(None, description="ISO date or date-time")
     limit: int = Field(100, ge=1, le=5000, description="1-5000, default 100")
 
@@ -120,18 +123,35 @@ class AuditQuery(QueryModel):
 
 
 class IncidentBody(BodyModel):
-    """A new incident (the service also checks the point is inside the station's area)."""
+    """A new incident; the point must lie in the station's area (``extent`` in the context).
+
+    The service checks the same rules for the dispatch console.
+    """
 
     PROBLEMS = {
         "priority": "must be a whole number 1 (most urgent) to 5",
+        "lon": "is required, a number (WGS-84 degrees)",
+        "lat": "is required, a number (WGS-84 degrees)",
         "description": "must be text of at most 2000 characters",
     }
     kind: Literal[INCIDENT_KINDS]  # type: ignore[valid-type]
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
     priority: int = Field(3, ge=1, le=5, description="1 (most urgent) to 5")
+    lon: float = Field(ge=-180, le=180, description="WGS-84, inside the station's area")
+    lat: float = Field(ge=-90, le=90, description="WGS-84, inside the station's area")
     description: str = Field("", max_length=2000)
     source: Literal["dispatcher", "guard_report"] = "dispatcher"
+
+    @field_validator("lon", "lat", mode="before")
+    @classmethod
+    def _in_area(cls, value: Any, info: ValidationInfo) -> Any:
+        extent = (info.context or {}).get("extent")
+        if extent is None or isinstance(value, bool) or not isinstance(value, int | float):
+            return value  # the type check answers
+        lo, hi = (extent[0], extent[2]) if info.field_name == "lon" else (extent[1], extent[3])
+        if not lo <= value <= hi:
+            raise field_problem(str(info.field_name),
+                                f"outside the station's area ({lo:.4f} to {hi:.4f})")  # fmt: skip
+        return value
 
     @field_validator("source", mode="before")
     @classmethod
