@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
 from shouwang import __version__
+from shouwang.web.models.geo import FeatureCollection
 from shouwang.web.openapi import build_spec, documented
 
 
@@ -125,18 +126,18 @@ def create_blueprint(ctx) -> Blueprint:
         return jsonify(body), 200 if ok else 503
 
     @bp.get("/api/v1/zones")
-    @documented("Joint-defence zones (GeoJSON)")
+    @documented("Joint-defence zones (GeoJSON)", response=FeatureCollection)
     def zones():
         return jsonify(zones_json)
 
     @bp.get("/api/v1/units")
-    @documented("Security units with their walls (GeoJSON)")
+    @documented("Security units with their walls (GeoJSON)", response=FeatureCollection)
     def units():
         return jsonify(units_json)
 
     @bp.get("/api/v1/guards")
     @documented("Guards at their live positions with status, on_duty, last_fix_at, accuracy_m, "
-                "battery_pct (GeoJSON; geometry null before a first fix)")  # fmt: skip
+                "battery_pct (GeoJSON; geometry null before a first fix)", response=FeatureCollection)  # fmt: skip
     def guards():
         return jsonify(guards_geojson(ctx.store.states()))
 

@@ -5,11 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from shouwang.web.models.base import QueryModel, field_problem
 
-__all__ = ["CoverageQuery", "HeatQuery", "NearestQuery"]
+__all__ = ["CoverageQuery", "FeatureCollection", "HeatQuery", "NearestQuery"]
+
+
+class FeatureCollection(BaseModel):
+    """A GeoJSON FeatureCollection (WGS-84), for the API document."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[dict[str, Any]]
 
 
 class NearestQuery(QueryModel):
