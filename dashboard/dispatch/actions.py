@@ -16,10 +16,10 @@ from typing import Any
 
 from dashboard.dispatch.sources import DispatchSources
 from shouwang.dispatch.escalation import ack_sos as service_ack_sos
-from shouwang.dispatch.rules import ACTIVE, ASSIGNMENT_CHAIN, ASSIGNMENT_TRANSITIONS, DispatchError
-from shouwang.fieldops.errors import FieldOpsError
+from shouwang.dispatch.rules import ACTIVE, ASSIGNMENT_CHAIN, ASSIGNMENT_TRANSITIONS
+from shouwang.errors import DomainError
 from shouwang.i18n import label_of, t
-from shouwang.records.audit import Actor
+from shouwang.records.audit import Actor, actor_name
 from shouwang.vocab import AssignmentStatus
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class Outcome:
 
 def actor_of(name: str | None, remote_addr: str | None = None) -> Actor | None:
     """The dispatcher behind an action, or None when no name was entered."""
-    name = (name or "").strip()[:100]
+    name = actor_name(name)
     return Actor(name, remote_addr) if name else None
 
 
@@ -74,7 +74,7 @@ def _no_actor(lang: str) -> Outcome:
     return Outcome(False, t("dispatch.err.actor", lang))
 
 
-def refusal(exc: DispatchError | FieldOpsError, lang: str) -> str:
+def refusal(exc: DomainError, lang: str) -> str:
     """A workflow refusal as one sentence for the dispatcher."""
     code = exc.code
     if code == "guard_busy":
@@ -121,7 +121,7 @@ def create_incident(
     }
     try:
         incident, _ = src.dispatch.create(actor, body)
-    except DispatchError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     return Outcome(
         True,
@@ -160,7 +160,7 @@ def send(
         incident_id = created = made.incident_id
     try:
         src.dispatch.assign(actor, incident_id, list(guard_ids))
-    except DispatchError as exc:
+    except DomainError as exc:
         return Outcome(
             False,
             refusal(exc, lang),
@@ -190,7 +190,7 @@ def step(
         return _no_actor(lang)
     try:
         done = src.dispatch.transition(actor, assignment_id, to, detail={"by_dispatcher": True})
-    except DispatchError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     label = label_of(AssignmentStatus, to) if lang == "zh" else to.replace("_", " ")
     return Outcome(True, t("dispatch.ok.step", lang).format(guard=done["guard_id"], to=label))
@@ -207,7 +207,7 @@ def end_incident(
         return Outcome(False, t("dispatch.err.select", lang))
     try:
         src.dispatch.end(actor, incident_id, to, t(f"dispatch.note.{to}", "zh"))
-    except DispatchError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     return Outcome(True, t(f"dispatch.ok.{to}", lang).format(id=incident_id))
 
@@ -219,7 +219,7 @@ def ack_sos(src: DispatchSources, actor_name: str | None, lang: str, guard_id: s
         return _no_actor(lang)
     try:
         incident = service_ack_sos(src.dispatch, actor, guard_id)
-    except DispatchError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     return Outcome(
         True,
@@ -251,7 +251,7 @@ def start_reinforcement(
         body = src.fieldops.reinforcements.create(
             incident_id=incident_id, lon=None, lat=None, scope=scope, actor=actor.name, **reach
         )
-    except FieldOpsError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     n = body["counts"]["alerted"]
     return Outcome(
@@ -272,7 +272,7 @@ def start_rollcall(
         return _no_actor(lang)
     try:
         body = src.fieldops.rollcalls.start(zone_id or None, actor=actor.name)
-    except FieldOpsError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     return Outcome(
         True,

@@ -36,13 +36,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from live.state.claims import Claims
+from shouwang.errors import TooManyAttempts, Unauthenticated
 from shouwang.records import audit
 from shouwang.records.fieldops_tables import guard_pins, guard_signins
 from shouwang.records.tables import guards
 from shouwang.timeutil import utc
 
 __all__ = [
-    "AuthError",
     "GuardAuth",
     "GuardSession",
     "demo_pin",
@@ -59,25 +59,6 @@ __all__ = [
 DEMO_SCRYPT = (2**8, 8, 1)
 ADMIN_SCRYPT = (2**14, 8, 1)
 _TOKEN_SALT = "shouwang.guard-token"
-
-
-class AuthError(Exception):
-    """Sign-in or token refused.
-
-    Attributes
-    ----------
-    status : int
-        401 (bad PIN, bad token) or 429 (locked out).
-    code : str
-        ``bad_credentials``, ``locked_out``, ``invalid_token``, ``token_expired``.
-    retry_after_s : int or None
-        Seconds until a locked-out device may try again.
-    """
-
-    def __init__(self, status: int, code: str, message: str, retry_after_s: int | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -292,9 +273,9 @@ class GuardAuth:
 
         Raises
         ------
-        AuthError
-            429 ``locked_out`` when the device has used up its failures (the
-            PIN is not even checked), 401 ``bad_credentials`` for an unknown
+        Unauthenticated, TooManyAttempts
+            TooManyAttempts ``locked_out`` when the device has used up its failures (the
+            PIN is not even checked), Unauthenticated ``bad_credentials`` for an unknown
             device or a wrong PIN (one message for both, so the answer does
             not tell which device ids exist).
         """
@@ -302,11 +283,10 @@ class GuardAuth:
         if self.failures(device_id) >= self.max_failures:
             ttl = self.claims.window_left_s(key)
             self._record(device_id, None, False, "locked_out", remote_addr)
-            raise AuthError(
-                429,
+            raise TooManyAttempts(
                 "locked_out",
                 "too many wrong PINs from this device; try again later",
-                retry_after_s=max(int(ttl), 1),
+                max(int(ttl), 1),
             )
         guard_id = self.device_guard(device_id)
         row = self._pin_row(guard_id) if guard_id else None
@@ -314,7 +294,7 @@ class GuardAuth:
             self.claims.add_failure(key, window_s=self.window_s)
             reason = "unknown_device" if guard_id is None else "bad_pin"
             self._record(device_id, guard_id, False, reason, remote_addr)
-            raise AuthError(401, "bad_credentials", "device id or PIN is wrong")
+            raise Unauthenticated("bad_credentials", "device id or PIN is wrong")
         self.claims.clear(key)
         self._record(device_id, guard_id, True, "ok", remote_addr)
         token = self._serializer.dumps({"g": guard_id, "d": device_id, "v": int(row.version)})
@@ -325,24 +305,26 @@ class GuardAuth:
 
         Raises
         ------
-        AuthError
-            401 ``invalid_token`` (missing, forged, for a device no longer the
+        Unauthenticated
+            Unauthenticated ``invalid_token`` (missing, forged, for a device no longer the
             guard's, or signed before a PIN change) or ``token_expired``.
         """
         if not token:
-            raise AuthError(401, "invalid_token", "sign in first: no guard token")
+            raise Unauthenticated("invalid_token", "sign in first: no guard token")
         try:
             data = self._serializer.loads(token, max_age=self.token_max_age_s)
         except SignatureExpired as exc:
-            raise AuthError(401, "token_expired", "the session has expired; sign in again") from exc
+            raise Unauthenticated(
+                "token_expired", "the session has expired; sign in again"
+            ) from exc
         except BadSignature as exc:
-            raise AuthError(401, "invalid_token", "the guard token is not valid") from exc
+            raise Unauthenticated("invalid_token", "the guard token is not valid") from exc
         guard_id, device_id = data.get("g"), data.get("d")
         if not guard_id or self.device_guard(device_id) != guard_id:
-            raise AuthError(401, "invalid_token", "the token's device is not this guard's")
+            raise Unauthenticated("invalid_token", "the token's device is not this guard's")
         row = self._pin_row(guard_id)
         if row is None or int(row.version) != data.get("v"):
-            raise AuthError(401, "invalid_token", "the PIN has changed; sign in again")
+            raise Unauthenticated("invalid_token", "the PIN has changed; sign in again")
         return GuardSession(guard_id=guard_id, device_id=device_id)
 
 

@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from shouwang.dispatch.rules import ENDED_STATUSES
-from shouwang.dispatch.service import DispatchError, DispatchService
+from shouwang.dispatch.service import DispatchService
+from shouwang.errors import Forbidden
 from shouwang.records.audit import Actor
 from shouwang.records.dispatch_tables import alarm_points
 from shouwang.records.tables import incidents
@@ -108,8 +109,8 @@ def raise_alarm(
 
     Raises
     ------
-    DispatchError
-        403 ``bad_alarm_key`` for an unknown or inactive key (nothing stored).
+    DomainError
+        Forbidden ``bad_alarm_key`` for an unknown or inactive key (nothing stored).
     """
     with service.engine.connect() as conn:
         point = conn.execute(
@@ -130,7 +131,7 @@ def raise_alarm(
                 .limit(1)
             ).scalar_one_or_none()  # fmt: skip
     if point is None:
-        raise DispatchError(403, "bad_alarm_key", "unknown or inactive alarm key")
+        raise Forbidden("bad_alarm_key", "unknown or inactive alarm key")
     if open_id is not None:
         return service.get(open_id), False
     body = {"kind": kind, "priority": 1, "lon": point["lon"], "lat": point["lat"],

@@ -34,7 +34,8 @@ from geo.distance import haversine_m
 from live.state.bus import EventBus
 from live.state.events import Event
 from shouwang.dispatch.rules import ENDED_STATUSES
-from shouwang.dispatch.service import DispatchError, DispatchService
+from shouwang.dispatch.service import DispatchService
+from shouwang.errors import Conflict, DomainError, NotFound
 from shouwang.jobs import ThreadJob
 from shouwang.records import audit
 from shouwang.records.audit import SYSTEM, Actor
@@ -132,8 +133,8 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
 
     Raises
     ------
-    DispatchError
-        404 ``no_open_sos``; 409 ``sos_owned`` (details name the owner) when
+    DomainError
+        NotFound ``no_open_sos``; Conflict ``sos_owned`` (details name the owner) when
         someone else was first. Acknowledging one's own SOS again is fine.
     """
     incident_id = _open_sos_incident(service, guard_id)
@@ -141,7 +142,7 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
         res = sos_intake(service, guard_id, service.store.open_sos()[guard_id])
         incident_id = res[0]["incident_id"] if res else _open_sos_incident(service, guard_id)
     if incident_id is None:
-        raise DispatchError(404, "no_open_sos", f"guard {guard_id} has no open SOS")
+        raise NotFound("no_open_sos", f"guard {guard_id} has no open SOS")
     now = service.clock()
     with service.transaction() as conn:
         won = conn.execute(
@@ -161,12 +162,12 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
             sa.select(incident_dispatch.c.sos_owner).where(incident_dispatch.c.incident_id == incident_id)
         ).scalar_one()  # fmt: skip
     if not won and owner != actor.name:
-        raise DispatchError(
-            409,
+        raise Conflict(
             "sos_owned",
             f"{owner} has already acknowledged this SOS",
             [{"field": "guard_id", "problem": f"acknowledged by {owner}", "owner": owner}],
-            {"owner": owner, "incident_id": incident_id},
+            owner=owner,
+            incident_id=incident_id,
         )
     if won:
         service.publish([{"type": EventType.SOS_ACKNOWLEDGED, "incident_id": incident_id,
@@ -223,7 +224,7 @@ def ack_timeouts(service: DispatchService, now: float) -> list[dict]:
         try:
             done = service.transition(SYSTEM, aid, "timed_out", at=now,
                                       detail={"after_s": service.ack_timeout_s})  # fmt: skip
-        except DispatchError:  # acknowledged meanwhile, or another process was first
+        except DomainError:  # acknowledged meanwhile, or another process was first
             continue
         offer = (
             _offer(service, iid, now, after=aid) if done["incident_status"] not in _ENDED else None
@@ -322,7 +323,7 @@ def arrivals(service: DispatchService, guards: list[dict]) -> list[dict]:
         try:
             done.append(service.transition(SYSTEM, aid, "on_scene", arrival="auto",
                                            detail={"distance_m": round(float(d), 1)}))  # fmt: skip
-        except DispatchError:
+        except DomainError:
             continue
     return done
 

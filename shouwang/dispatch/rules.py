@@ -23,13 +23,13 @@ Incident::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from shouwang.errors import Conflict
 from shouwang.vocab import (
     LIVE_SOURCES,
     AssignmentStatus,
@@ -51,7 +51,6 @@ __all__ = [
     "SOURCES",
     "AssignmentStatus",
     "Availability",
-    "DispatchError",
     "IncidentStatus",
     "InvalidTransition",
     "availability",
@@ -116,30 +115,9 @@ class InvalidTransition(ValueError):
         super().__init__(f"{what} cannot go from {frm!r} to {to!r}")
 
 
-class DispatchError(Exception):
-    """A request the workflow refuses; the API answers it in the one error shape.
-
-    ``extra`` is added to the error object (e.g. ``candidates`` for ``guard_busy``).
-    """
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        details: Sequence[Mapping[str, Any]] = (),
-        extra: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.details = [dict(d) for d in details]
-        self.extra = dict(extra or {})
-
-
-def invalid_transition_error(exc: InvalidTransition) -> DispatchError:
-    """The 409 answer to a refused transition (details carry ``from`` and ``to``)."""
-    return DispatchError(
-        409,
+def invalid_transition_error(exc: InvalidTransition) -> Conflict:
+    """The Conflict for a refused transition (details carry ``from`` and ``to``)."""
+    return Conflict(
         "invalid_transition",
         str(exc),
         [{"field": "to", "problem": str(exc), "from": exc.frm, "to": exc.to}],

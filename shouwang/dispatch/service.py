@@ -38,13 +38,13 @@ from shouwang.dispatch.rules import (
     ACTIVE,
     ENDED_STATUSES,
     Availability,
-    DispatchError,
     InvalidTransition,
     check_assignment_transition,
     check_incident_transition,
     derive_incident_status,
     invalid_transition_error,
 )
+from shouwang.errors import Conflict, InvalidInput, NotFound
 from shouwang.records import audit
 from shouwang.records.audit import Actor
 from shouwang.records.dispatch_tables import assignments, incident_dispatch, write_event
@@ -54,10 +54,7 @@ from shouwang.vocab import AssignmentStatus, EventType
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "DispatchError",
-    "DispatchService",
-]  # DispatchError re-exported from shouwang.dispatch.rules
+__all__ = ["DispatchService"]
 
 _STAMP = {  # assignment state → the column that records when it was reached
     AssignmentStatus.ACKNOWLEDGED: "acknowledged_at",
@@ -150,7 +147,7 @@ class DispatchService:
             .first()
         )
         if row is None:
-            raise DispatchError(404, "not_found", f"no incident {incident_id}")
+            raise NotFound("not_found", f"no incident {incident_id}")
         return row
 
     # ------------------------------------------------------------ incidents
@@ -170,12 +167,12 @@ class DispatchService:
 
         Raises
         ------
-        DispatchError
-            400 with every problem of ``body``.
+        DomainError
+            InvalidInput with every problem of ``body``.
         """
         fields, problems = self.places.validate_incident(body)
         if problems:
-            raise DispatchError(400, "invalid_request", "invalid incident", problems)
+            raise InvalidInput("invalid_request", "invalid incident", problems)
         if dedup_key and (existing := self._by_dedup(dedup_key)):
             return self.get(existing), False
         now = self.clock()
@@ -234,7 +231,7 @@ class DispatchService:
 
         views = incident_views(self, [incident_id], timeline=timeline)
         if not views:
-            raise DispatchError(404, "not_found", f"no incident {incident_id}")
+            raise NotFound("not_found", f"no incident {incident_id}")
         return views[0]
 
     def where(self, incident_id: str) -> tuple[float, float] | None:
@@ -257,8 +254,8 @@ class DispatchService:
 
         Raises
         ------
-        DispatchError
-            404 unknown incident; 400 bad or unknown guard ids; 409
+        DomainError
+            NotFound unknown incident; InvalidInput bad or unknown guard ids; Conflict
             ``incident_closed``, ``guard_unavailable`` (off duty, signal lost) or
             ``guard_busy`` (already sent somewhere — ``candidates`` carries a
             fresh list of the nearest available guards).
@@ -272,15 +269,14 @@ class DispatchService:
         if not guard_ids or len(set(guard_ids)) != len(guard_ids) or len(guard_ids) > 20:
             problems.append({"field": "guard_ids", "problem": "give 1 to 20 distinct guard ids"})
         if problems:
-            raise DispatchError(400, "invalid_request", "invalid assignment", problems)
+            raise InvalidInput("invalid_request", "invalid assignment", problems)
         where = self.where(incident_id)
         if where is None:
-            raise DispatchError(404, "not_found", f"no incident {incident_id}")
+            raise NotFound("not_found", f"no incident {incident_id}")
         avail = self.places.availability(guard_ids)
         away = [g for g in guard_ids if avail.get(g) == Availability.NOT_AVAILABLE]
         if away:
-            raise DispatchError(
-                409,
+            raise Conflict(
                 "guard_unavailable",
                 "guard not available (off duty or signal lost)",
                 [{"field": "guard_ids", "problem": f"{g} is not available"} for g in away],
@@ -306,18 +302,17 @@ class DispatchService:
             raise
         return made
 
-    def _busy(self, guard_ids: Sequence[str], lon: float, lat: float) -> DispatchError:
+    def _busy(self, guard_ids: Sequence[str], lon: float, lat: float) -> Conflict:
         marks = self.marks.holders(guard_ids)
         details = [
             {"field": "guard_ids", "problem": f"{g} is busy", "guard_id": g, "incident_id": m}
             for g, m in zip(guard_ids, marks, strict=True)
         ]
-        return DispatchError(
-            409,
+        return Conflict(
             "guard_busy",
             "guard already sent to an incident; choose another",
             details,
-            {"candidates": self.places.candidates(lon, lat, exclude=guard_ids)},
+            candidates=self.places.candidates(lon, lat, exclude=guard_ids),
         )
 
     def _write_assignments(
@@ -329,9 +324,7 @@ class DispatchService:
         with self.transaction() as conn:
             inc = self._lock_incident(conn, incident_id)
             if inc["status"] in ENDED_STATUSES:
-                raise DispatchError(
-                    409, "incident_closed", f"incident {incident_id} is {inc['status']}"
-                )
+                raise Conflict("incident_closed", f"incident {incident_id} is {inc['status']}")
             for g in guard_ids:
                 aid = f"A{uuid.uuid4().hex[:12].upper()}"
                 conn.execute(
@@ -403,8 +396,8 @@ class DispatchService:
 
         Raises
         ------
-        DispatchError
-            404 unknown assignment; 409 ``invalid_transition`` (details carry
+        DomainError
+            NotFound unknown assignment; Conflict ``invalid_transition`` (details carry
             ``from`` and ``to``) — nothing is changed then, in SQL or Redis.
         """
         with self.engine.connect() as conn:
@@ -412,7 +405,7 @@ class DispatchService:
                 sa.select(assignments).where(assignments.c.assignment_id == assignment_id)
             ).mappings().first()  # fmt: skip
         if a is None:
-            raise DispatchError(404, "not_found", f"no assignment {assignment_id}")
+            raise NotFound("not_found", f"no assignment {assignment_id}")
         try:
             target = check_assignment_transition(a["status"], to).value
         except InvalidTransition as exc:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from geo.nearest import NoGuardOnDuty, nearest_guards
 from live.state.store import LiveStore
 from shouwang import records
-from shouwang.fieldops.errors import FieldOpsError
+from shouwang.errors import Forbidden, InvalidInput, NotFound
 from shouwang.i18n import label_of, t
 from shouwang.records.audit import write_entry as write_audit
 from shouwang.records.fieldops_tables import reinforcement_alerts, reinforcements
@@ -155,8 +155,8 @@ class ReinforcementService:
 
         Raises
         ------
-        FieldOpsError
-            404 when ``incident_id`` is unknown and no point is given; 400 for
+        DomainError
+            NotFound when ``incident_id`` is unknown and no point is given; InvalidInput for
             a missing point or not exactly one of ``radius_m`` / ``walk_s``.
         """
         problems = []
@@ -170,8 +170,8 @@ class ReinforcementService:
         if lon is None or lat is None:
             point = self.incident_point(incident_id) if incident_id else None
             if point is None and incident_id and not problems:
-                raise FieldOpsError(
-                    404, "unknown_incident", f"no incident {incident_id!r}; give lon and lat",
+                raise NotFound(
+                    "unknown_incident", f"no incident {incident_id!r}; give lon and lat",
                     [{"field": "incident_id", "problem": "not a recorded incident"}],
                 )  # fmt: skip
             if point is None:
@@ -181,7 +181,7 @@ class ReinforcementService:
             else:
                 lon, lat = point
         if problems:
-            raise FieldOpsError(400, "invalid_request", "invalid reinforcement call", problems)
+            raise InvalidInput("invalid_request", "invalid reinforcement call", problems)
         rows, zone, notes = self.candidates(lon, lat, radius_m=radius_m, walk_s=walk_s, scope=scope)
         rid = f"RF-{uuid.uuid4().hex[:12]}"
         now = self.clock()
@@ -242,12 +242,12 @@ class ReinforcementService:
 
         Raises
         ------
-        FieldOpsError
-            400 bad answer, 404 unknown reinforcement, 403 the guard was not alerted.
+        DomainError
+            InvalidInput bad answer, NotFound unknown reinforcement, Forbidden the guard was not alerted.
         """
         if answer not in ANSWERS:
-            raise FieldOpsError(
-                400, "invalid_request", "invalid answer",
+            raise InvalidInput(
+                "invalid_request", "invalid answer",
                 [{"field": "answer", "problem": "must be coming or cannot"}],
             )  # fmt: skip
         now = self.clock()
@@ -258,7 +258,7 @@ class ReinforcementService:
                 )
             ).first()
             if head is None:
-                raise FieldOpsError(404, "not_found", f"no reinforcement {reinforcement_id!r}")
+                raise NotFound("not_found", f"no reinforcement {reinforcement_id!r}")
             done = conn.execute(
                 reinforcement_alerts.update()
                 .where(
@@ -268,8 +268,8 @@ class ReinforcementService:
                 .values(answer=answer, answered_at=utc(now), note=note or "")
             )
             if done.rowcount == 0:
-                raise FieldOpsError(
-                    403, "not_alerted", f"guard {guard_id} was not alerted by {reinforcement_id}"
+                raise Forbidden(
+                    "not_alerted", f"guard {guard_id} was not alerted by {reinforcement_id}"
                 )
             write_audit(
                 conn, at=now, actor=f"guard:{guard_id}", action="reinforcement.respond",
@@ -293,8 +293,8 @@ class ReinforcementService:
 
         Raises
         ------
-        FieldOpsError
-            404 unknown id.
+        DomainError
+            NotFound unknown id.
         """
         with self.engine.connect() as conn:
             head = conn.execute(
@@ -303,7 +303,7 @@ class ReinforcementService:
                 )
             ).first()
             if head is None:
-                raise FieldOpsError(404, "not_found", f"no reinforcement {reinforcement_id!r}")
+                raise NotFound("not_found", f"no reinforcement {reinforcement_id!r}")
             alerts = conn.execute(
                 sa.select(reinforcement_alerts)
                 .where(reinforcement_alerts.c.reinforcement_id == reinforcement_id)

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 
 from geo.distance import haversine_m
 from live.state.store import LiveStore
-from shouwang.fieldops.errors import FieldOpsError
+from shouwang.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shouwang.i18n import label_of, t
 from shouwang.records.audit import write_entry as write_audit
 from shouwang.records.fieldops_tables import rollcall_guards, rollcalls
@@ -113,12 +113,12 @@ class RollCallService:
 
         Raises
         ------
-        FieldOpsError
-            400 unknown zone; 409 no guard on duty there.
+        DomainError
+            InvalidInput unknown zone; Conflict no guard on duty there.
         """
         if zone_id is not None and zone_id not in self.zone_ids:
-            raise FieldOpsError(
-                400, "invalid_request", "invalid roll call",
+            raise InvalidInput(
+                "invalid_request", "invalid roll call",
                 [{"field": "zone_id", "problem": f"unknown zone; one of {sorted(self.zone_ids)}"}],
             )  # fmt: skip
         now = self.clock()
@@ -128,8 +128,8 @@ class RollCallService:
             e for gid, e in roster.items() if duty.get(gid) and (zone_id in (None, e.zone_id))
         ]
         if not called:
-            raise FieldOpsError(
-                409, "no_guard_on_duty", "no guard is on duty" + (f" in zone {zone_id}" if zone_id else "")
+            raise Conflict(
+                "no_guard_on_duty", "no guard is on duty" + (f" in zone {zone_id}" if zone_id else "")
             )  # fmt: skip
         rid = f"RC-{uuid.uuid4().hex[:12]}"
         deadline = now + self.window_s
@@ -190,8 +190,8 @@ class RollCallService:
 
         Raises
         ------
-        FieldOpsError
-            404 unknown roll call, 403 the guard was not called, 409 closed
+        DomainError
+            NotFound unknown roll call, Forbidden the guard was not called, Conflict closed
             for answers (past ``closes_at``).
         """
         now = self.clock()
@@ -200,7 +200,7 @@ class RollCallService:
                 sa.select(rollcalls).where(rollcalls.c.rollcall_id == rollcall_id)
             ).first()
             if head is None:
-                raise FieldOpsError(404, "not_found", f"no roll call {rollcall_id!r}")
+                raise NotFound("not_found", f"no roll call {rollcall_id!r}")
             mine = conn.execute(
                 sa.select(rollcall_guards).where(
                     rollcall_guards.c.rollcall_id == rollcall_id,
@@ -208,13 +208,11 @@ class RollCallService:
                 )
             ).first()
             if mine is None:
-                raise FieldOpsError(403, "not_called", f"guard {guard_id} is not in this roll call")
+                raise Forbidden("not_called", f"guard {guard_id} is not in this roll call")
             if mine.answered_at is not None:
                 return self._answer_body(rollcall_id, mine)
             if now > aware(head.closes_at).timestamp():
-                raise FieldOpsError(
-                    409, "rollcall_closed", "this roll call no longer takes answers"
-                )
+                raise Conflict("rollcall_closed", "this roll call no longer takes answers")
             check = self.post_check(guard_id, now)
             late = now > aware(head.deadline_at).timestamp()
             on_post = RollCallOutcome.ON_TIME if check["on_post"] else RollCallOutcome.OFF_POST
@@ -312,8 +310,8 @@ class RollCallService:
 
         Raises
         ------
-        FieldOpsError
-            404 unknown id.
+        DomainError
+            NotFound unknown id.
         """
         self.close(rollcall_id)  # computed on read: closes once, when due
         with self.engine.connect() as conn:
@@ -321,7 +319,7 @@ class RollCallService:
                 sa.select(rollcalls).where(rollcalls.c.rollcall_id == rollcall_id)
             ).first()
             if head is None:
-                raise FieldOpsError(404, "not_found", f"no roll call {rollcall_id!r}")
+                raise NotFound("not_found", f"no roll call {rollcall_id!r}")
             rows = conn.execute(
                 sa.select(rollcall_guards)
                 .where(rollcall_guards.c.rollcall_id == rollcall_id)

@@ -36,7 +36,6 @@ from live.state.events import Event
 from live.state.store import LiveStore
 from shouwang.auth.guards import GuardAuth, load_secret_key
 from shouwang.dataset import Dataset
-from shouwang.fieldops.errors import FieldOpsError
 from shouwang.fieldops.reinforcement import ReinforcementService
 from shouwang.fieldops.reports import ReportService
 from shouwang.fieldops.rollcall import RollCallService
@@ -50,7 +49,6 @@ log = logging.getLogger(__name__)
 __all__ = [
     "GUARD_EVENTS",
     "FieldOps",
-    "FieldOpsError",
     "GuardRelay",
     "RollCallCloser",
     "guards_to_notify",

@@ -24,15 +24,17 @@ from flask_socketio import ConnectionRefusedError as SocketRefused
 from flask_socketio import SocketIO, join_room
 
 from shouwang import records
-from shouwang.auth.guards import AuthError, GuardSession
+from shouwang.auth.guards import GuardSession
 from shouwang.context import AppContext
-from shouwang.fieldops.errors import FieldOpsError
+from shouwang.errors import InvalidInput, NotFound, Unauthenticated
 from shouwang.i18n import label_of, strings, t
 from shouwang.records.dispatch_tables import assignments
 from shouwang.settings import ASSETS_DIR
 from shouwang.timeutil import aware
 from shouwang.vocab import IncidentKind
-from shouwang.web.errors import ApiError
+from shouwang.web.models import parse_body
+from shouwang.web.models.fieldops import SigninBody
+from shouwang.web.openapi import documented
 
 NAMESPACE = "/guard"
 COOKIE = "sw_guard"
@@ -44,15 +46,6 @@ LANG = "zh"
 SCRIPT_STRINGS = ("guard.", "reinforcement_answer.", "report_kind.")
 
 
-def api_error(exc: FieldOpsError | AuthError) -> ApiError:
-    """The API error for a service refusal."""
-    if isinstance(exc, AuthError):
-        details = [{"field": "retry_after_s", "problem": str(exc.retry_after_s)}] if (
-            exc.retry_after_s is not None) else []  # fmt: skip
-        return ApiError(exc.status, exc.code, exc.message, details)
-    return ApiError(exc.status, exc.code, exc.message, exc.details)
-
-
 def bearer_token() -> str | None:
     """The guard token of this request: Authorization Bearer, else the cookie."""
     header = request.headers.get("Authorization", "")
@@ -62,11 +55,8 @@ def bearer_token() -> str | None:
 
 
 def require_guard(ctx: AppContext) -> GuardSession:
-    """The signed-in guard of this request, or a 401 API error."""
-    try:
-        return ctx.fieldops.auth.verify(bearer_token())
-    except AuthError as exc:
-        raise api_error(exc) from exc
+    """The signed-in guard of this request (raises Unauthenticated)."""
+    return ctx.fieldops.auth.verify(bearer_token())
 
 
 def remote_addr() -> str:
@@ -77,7 +67,7 @@ def _guard_state(ctx: AppContext, guard_id: str) -> dict:
     states = ctx.store.states()
     row = states.loc[states["guard_id"] == guard_id]
     if row.empty:
-        raise ApiError(404, "not_found", f"guard {guard_id} is no longer on the roster")
+        raise NotFound("not_found", f"guard {guard_id} is no longer on the roster")
     r = row.iloc[0]
 
     def num(v):
@@ -144,28 +134,20 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
         return send_from_directory(VENDOR_SOCKETIO.parent, VENDOR_SOCKETIO.name)
 
     @bp.post("/api/v1/guard/signin")
+    @documented(
+        "Guard sign-in on the phone page: device id + PIN → signed token (also set as the "
+        "HttpOnly cookie sw_guard). Failed PINs are counted per device; after 5 in 15 minutes "
+        "the device is locked out (429, Retry-After)",
+        body=SigninBody,
+        responses={200: "signed in: {guard_id, token, guard}", 400: "", 401: "", 429: ""},
+    )
     def signin():
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise ApiError(400, "invalid_json", "send a JSON object {device_id, pin}")
-        problems = []
-        device_id, pin = body.get("device_id"), body.get("pin")
-        if not isinstance(device_id, str) or not device_id.strip() or len(device_id) > 64:
-            problems.append({"field": "device_id", "problem": "is required (text, ≤ 64 chars)"})
-        if not isinstance(pin, str) or not pin.strip():
-            problems.append({"field": "pin", "problem": "is required"})
-        if problems:
-            raise ApiError(400, "invalid_request", "invalid sign-in", problems)
-        try:
-            guard_id, token = auth.sign_in(
-                device_id.strip(), pin.strip(), remote_addr=remote_addr()
-            )
-        except AuthError as exc:
-            error = api_error(exc)
-            response = jsonify(error.body())
-            if exc.retry_after_s is not None:
-                response.headers["Retry-After"] = str(exc.retry_after_s)
-            return response, exc.status
+            raise InvalidInput("invalid_json", "send a JSON object {device_id, pin}")
+        creds = parse_body(SigninBody, body, "invalid sign-in")
+        # A refusal (bad PIN, lock-out with Retry-After) is answered at the web edge.
+        guard_id, token = auth.sign_in(creds.device_id, creds.pin, remote_addr=remote_addr())
         state = _guard_state(ctx, guard_id)
         response = jsonify({"guard_id": guard_id, "token": token, "guard": state})
         response.set_cookie(
@@ -175,6 +157,9 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
         return response
 
     @bp.get("/api/v1/guard/me")
+    @documented("The signed-in guard: his live state, roll calls waiting for his answer, "
+                "recent reinforcement alerts", guard=True,
+                responses={200: "the guard's page state", 401: ""})  # fmt: skip
     def me():
         session = require_guard(ctx)
         gid = session.guard_id
@@ -201,7 +186,7 @@ def register_socketio(ctx: AppContext, socketio: SocketIO) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             session = ctx.fieldops.auth.verify(token or request.cookies.get(COOKIE))
-        except AuthError as exc:
+        except Unauthenticated as exc:
             raise SocketRefused(exc.code) from exc
         join_room(f"guard:{session.guard_id}")
         return True

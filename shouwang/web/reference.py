@@ -1,22 +1,21 @@
-"""Read endpoints: health, zones, units, guards with live state, alarms, OpenAPI."""
+"""Read endpoints: health, zones, units, guards with live state, alarms, the API document."""
 
 from __future__ import annotations
 
 import json
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from shouwang import __version__
 from shouwang.context import AppContext
 from shouwang.timeutil import iso_z
-
-OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+from shouwang.web.models.geo import FeatureCollection
+from shouwang.web.openapi import build_spec, documented
 
 
 def _clean(value: Any) -> Any:
@@ -81,9 +80,11 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
     units_json = feature_collection(
         ds.units, ["unit_id", "name_zh", "name_en", "kind", "zone_id", "company", "address"]
     )
-    openapi = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+    openapi: dict[str, Any] = {}  # built on first request, once every blueprint is in
 
     @bp.get("/api/v1/health")
+    @documented("Health of Redis and SQL, guard counts, rejected fixes by reason",
+                responses={200: "OK", 503: "Redis or SQL down"})  # fmt: skip
     def health():
         checks: dict[str, Any] = {}
         ok = True
@@ -120,18 +121,23 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
         return jsonify(body), 200 if ok else 503
 
     @bp.get("/api/v1/zones")
+    @documented("Joint-defence zones (GeoJSON)", response=FeatureCollection)
     def zones():
         return jsonify(zones_json)
 
     @bp.get("/api/v1/units")
+    @documented("Security units with their walls (GeoJSON)", response=FeatureCollection)
     def units():
         return jsonify(units_json)
 
     @bp.get("/api/v1/guards")
+    @documented("Guards at their live positions with status, on_duty, last_fix_at, accuracy_m, "
+                "battery_pct (GeoJSON; geometry null before a first fix)", response=FeatureCollection)  # fmt: skip
     def guards():
         return jsonify(guards_geojson(ctx.store.states()))
 
     @bp.get("/api/v1/alarms")
+    @documented("Open SOS alarms")
     def alarms():
         open_sos = ctx.store.open_sos()
         return jsonify(
@@ -144,7 +150,10 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
         )
 
     @bp.get("/api/v1/openapi.json")
+    @documented("This document")
     def openapi_json():
+        if not openapi:
+            openapi.update(build_spec(current_app))
         return jsonify(openapi)
 
     return bp

@@ -80,3 +80,23 @@ def test_openapi_documents_every_api_route(app, client):
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             routes.add((path, method.lower()))
     assert routes == documented
+
+
+def test_openapi_documents_the_error_shape_and_the_request_models(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    error = spec["components"]["schemas"]["Error"]["properties"]["error"]
+    assert set(error["required"]) == {"status", "code", "message", "details"}
+    assert error["additionalProperties"] is True  # candidates, owner…
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert op["summary"], (method, path)
+            for status, answer in op["responses"].items():
+                if status.startswith(("4", "5")) and status != "503":
+                    assert answer == {"$ref": "#/components/responses/Error"}, (method, path)
+    nearest = {p["name"]: p for p in spec["paths"]["/api/v1/nearest"]["get"]["parameters"]}
+    assert nearest["lat"]["required"] and nearest["k"]["schema"]["maximum"] == 50
+    body = spec["paths"]["/api/v1/incidents"]["post"]["requestBody"]["content"]
+    assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/IncidentBody"}
+    assert "X-Actor" in {
+        p["name"] for p in spec["paths"]["/api/v1/incidents"]["post"]["parameters"]
+    }
