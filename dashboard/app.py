@@ -4,49 +4,47 @@ Pages get the app context explicitly (``create_dash(server, ctx)``); nothing
 is read from module globals. To add a page: make a sub-package with a
 ``page(ctx) -> Page`` (see :mod:`dashboard.pages`), list it in
 :func:`build_pages`, add its ids to :mod:`dashboard.ids` and its strings to
-:mod:`dashboard.i18n`.
+:mod:`shouwang.i18n`.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import dash
 from dash import Input, Output, State, dcc, html
+from flask import Flask
 
 from dashboard import coverage, dispatch, overview, wall
-from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dashboard.ids import Ids
 from dashboard.pages import Navigation, PlannedPage, error_box, shell
-from shouwang.context import ContextView
+from shouwang.context import AppContext
+from shouwang.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from shouwang.settings import ASSETS_DIR
 
 log = logging.getLogger(__name__)
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 #: Announced in the navigation until their sub-packages exist.
 PLANNED: tuple[PlannedPage, ...] = ()
 
 
-def build_pages(ctx: ContextView) -> Navigation:
+def build_pages(ctx: AppContext) -> Navigation:
     """Every page, in navigation order, bound to ``ctx``."""
     pages: list = []
 
     def built() -> set[str]:
         return {p.path for p in pages}
 
-    pages += [overview.page(ctx, built), wall.page(ctx)]
-    if getattr(ctx, "dispatch", None) is not None and getattr(ctx, "fieldops", None) is not None:
-        pages.append(dispatch.page(ctx))
-    pages.append(coverage.page(ctx))
+    pages += [overview.page(ctx, built), wall.page(ctx), dispatch.page(ctx), coverage.page(ctx)]
     return Navigation(pages=pages, planned=PLANNED)
 
 
-def create_dash(server, ctx: ContextView) -> dash.Dash:
-    """Mount the Dash pages on ``server``."""
+def create_dash(server: Flask, ctx: AppContext) -> dash.Dash:
+    """Mount the Dash pages on ``server``; their background jobs go to ``ctx.supervisor``."""
     app = dash.Dash(
         __name__,
-        server=server,
+        # Dash's hint says bool | callable; it takes (and documents) a Flask server.
+        server=server,  # type: ignore[arg-type]
         url_base_pathname="/",
         title="守望 Shouwang",
         assets_folder=str(ASSETS_DIR),
@@ -84,4 +82,6 @@ def create_dash(server, ctx: ContextView) -> dash.Dash:
 
     for page in nav.pages:
         page.register_callbacks(app)
+        for job in page.jobs:
+            ctx.supervisor.add(job)
     return app

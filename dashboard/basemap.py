@@ -17,20 +17,9 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-Projection = Callable[[npt.ArrayLike, npt.ArrayLike], tuple[np.ndarray, np.ndarray]]
+from dashboard.theme import THEMES, zone_colour
 
-STATUS_COLOURS = {
-    "on_post": "#22c55e",
-    "patrolling": "#3b82f6",
-    "dispatched": "#f59e0b",
-    "off_duty": "#6b7280",
-    "signal_lost": "#ef4444",
-}
-ZONE_COLOURS = {"E": "#a855f7", "W": "#14b8a6", "S": "#eab308", "N": "#ec4899", "C": "#60a5fa"}
-THEMES = {
-    "dark": {"background": "#0b1220", "street": "#334155", "wall": "#94a3b8", "text": "#e2e8f0"},
-    "light": {"background": "#f8fafc", "street": "#cbd5e1", "wall": "#475569", "text": "#0f172a"},
-}
+Projection = Callable[[npt.ArrayLike, npt.ArrayLike], tuple[np.ndarray, np.ndarray]]
 
 
 def map_style(theme: str = "dark", tiles_url: str | None = None) -> dict:
@@ -77,7 +66,7 @@ def base_layers(zones: dict, units: dict, streets: dict, theme: str = "dark") ->
     layers = []
     for feature in zones["features"]:
         zone_id = feature["properties"]["zone_id"]
-        colour = ZONE_COLOURS.get(zone_id, "#94a3b8")
+        colour = zone_colour(zone_id)
         one = {"type": "FeatureCollection", "features": [feature]}
         layers.append(
             {"source": one, "type": "fill", "color": colour, "opacity": 0.12, "below": "traces"}

@@ -19,8 +19,9 @@ import dash
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from dashboard.i18n import t
 from dashboard.ids import Ids
+from shouwang.i18n import t
+from shouwang.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ class Page:
         ``register_callbacks(app)`` adds the page's callbacks (called once).
     header
         ``header(lang)`` → extra components for the top bar (the wall's clock).
+    jobs
+        Background jobs the page reads from (the wall's coverage); the app
+        hands them to the context's supervisor, which starts them.
     """
 
     path: str
@@ -52,6 +56,7 @@ class Page:
     layout: Callable[[str], Component]
     register_callbacks: Callable[[dash.Dash], None] = _no_callbacks
     header: Callable[[str], list[Component]] | None = None
+    jobs: tuple[Job, ...] = ()
 
 
 @dataclass(frozen=True)

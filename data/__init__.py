@@ -1,1 +1,3 @@
-"""Pilot data set generator (``python data/generate.py``) and its geography."""
+"""The pilot data set: the files under ``data/pilot/`` and their seeded
+generator (``generate``, ``geography``), run by ``python -m shouwang generate-data``.
+"""

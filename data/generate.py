@@ -1,6 +1,6 @@
 """Generate the Yanghe pilot data set (synthetic geography, seeded).
 
-Run ``python data/generate.py [--out data/pilot] [--seed 54321]``. The same
+Run ``python -m shouwang generate-data [--out data/pilot] [--seed 54321]``. The same
 seed gives byte-identical files; the committed ``data/pilot/`` is this
 script's output. Formats: ``docs/data-formats.md``.
 """

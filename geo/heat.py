@@ -1,7 +1,7 @@
 """Incident heat: where and when preventable cases happen.
 
 * :func:`filter_incidents` — by kind(s), time window ``[start, end)`` and
-  hours of day (``22-6`` wraps midnight; local time Asia/Shanghai).
+  hours of day (``22-6`` wraps midnight; local time of the station's ``tz``).
 * :func:`kde_grid` — smooth density: a 2-D histogram on a local metre grid
   blurred by ``scipy.ndimage.gaussian_filter`` (binned kernel density,
   Gaussian kernel of ``bandwidth_m``), in incidents per km².
@@ -11,7 +11,8 @@
   else the unit polygon containing the point).
 * :func:`zone_breakdown` — per zone: count, share of all cases, per kind.
 * :func:`heat_layer` — everything the map layer of
-  ``GET /api/v1/heat?kind=&from=&to=&hours=`` needs, as a JSON-able dict;
+  ``GET /api/v1/heat?kind=&from=&to=&hours=`` needs, as a JSON-able dict
+  (the caller adds the kinds' labels);
   :func:`parse_heat_query` turns the query string into its arguments.
 
 All seven incident kinds are preventable cases (可防性案件), so "preventable
@@ -36,7 +37,6 @@ from scipy.ndimage import gaussian_filter
 from shapely.geometry.base import BaseGeometry
 
 __all__ = [
-    "KIND_LABELS_ZH",
     "LOCAL_TZ",
     "PREVENTABLE_KINDS",
     "HeatGrid",
@@ -51,17 +51,12 @@ __all__ = [
     "zone_breakdown",
 ]
 
+#: Default station time zone; callers pass the TIMEZONE setting as ``tz``.
 LOCAL_TZ = "Asia/Shanghai"
-KIND_LABELS_ZH = {
-    "burglary": "入室盗窃",
-    "theft_from_vehicle": "盗窃车内财物",
-    "bike_theft": "盗窃自行车/电动车",
-    "pickpocketing": "扒窃",
-    "fraud": "诈骗",
-    "vandalism": "故意毁坏财物",
-    "other_theft": "其他盗窃",
-}
-PREVENTABLE_KINDS = tuple(KIND_LABELS_ZH)
+#: Plain codes (geo imports nothing of the product); a test keeps them equal to
+#: ``shouwang.vocab.PREVENTABLE_KINDS``.
+PREVENTABLE_KINDS = ("burglary", "theft_from_vehicle", "bike_theft", "pickpocketing", "fraud",
+                     "vandalism", "other_theft")  # fmt: skip
 MAX_GRID_CELLS = 4_000_000  # ~32 MB of float64; a city at 25 m cells
 
 
@@ -83,8 +78,10 @@ class HeatInputError(ValueError):
 # --- filters ----------------------------------------------------------------------
 
 
-def _timestamp(value: TimeArg, field: str, problems: Problems) -> pd.Timestamp | None:
-    """A tz-aware timestamp; a naive one is read as local time (Asia/Shanghai)."""
+def _timestamp(
+    value: TimeArg, field: str, problems: Problems, tz: str = LOCAL_TZ
+) -> pd.Timestamp | None:
+    """A tz-aware timestamp; a naive one is read as local time (``tz``)."""
     if value is None or value == "":
         return None
     try:
@@ -92,7 +89,7 @@ def _timestamp(value: TimeArg, field: str, problems: Problems) -> pd.Timestamp |
     except (ValueError, TypeError):
         problems.append({"field": field, "problem": f"not an ISO-8601 time: {value!r}"})
         return None
-    return ts.tz_localize(LOCAL_TZ) if ts.tzinfo is None else ts
+    return ts.tz_localize(tz) if ts.tzinfo is None else ts
 
 
 def _hours(value: HoursArg, problems: Problems) -> tuple[int, int] | None:
@@ -114,10 +111,13 @@ def _kinds(value: KindsArg, problems: Problems) -> tuple[str, ...] | None:
     if value is None or value == "" or value == []:
         return None
     kinds = tuple(value.split(",") if isinstance(value, str) else value)
-    unknown = [k for k in kinds if k not in KIND_LABELS_ZH]
+    unknown = [k for k in kinds if k not in PREVENTABLE_KINDS]
     if unknown:
         problems.append(
-            {"field": "kind", "problem": f"unknown kinds {unknown}; one of {list(KIND_LABELS_ZH)}"}
+            {
+                "field": "kind",
+                "problem": f"unknown kinds {unknown}; one of {list(PREVENTABLE_KINDS)}",
+            }
         )
     return kinds
 
@@ -136,6 +136,7 @@ def filter_incidents(
     start: TimeArg = None,
     end: TimeArg = None,
     hours: HoursArg = None,
+    tz: str = LOCAL_TZ,
 ) -> pd.DataFrame:
     """The incidents matching every given filter.
 
@@ -147,9 +148,11 @@ def filter_incidents(
     kinds : str or sequence of str, optional
         ``"burglary,fraud"`` or a list; default all.
     start, end : timestamp or ISO-8601 str, optional
-        Half-open window ``[start, end)``; naive times are local (Asia/Shanghai).
+        Half-open window ``[start, end)``; naive times are local (``tz``).
     hours : str or (int, int), optional
         Local hours of day ``[from, to)``; ``"22-6"`` wraps midnight.
+    tz : str
+        The station's time zone (the TIMEZONE setting), for naive times and hours.
 
     Raises
     ------
@@ -161,7 +164,7 @@ def filter_incidents(
     if missing:
         problems.append({"field": "incidents", "problem": f"columns missing: {missing}"})
     kinds_t = _kinds(kinds, problems)
-    t0, t1 = _timestamp(start, "from", problems), _timestamp(end, "to", problems)
+    t0, t1 = _timestamp(start, "from", problems, tz), _timestamp(end, "to", problems, tz)
     if t0 is not None and t1 is not None and t0 >= t1:
         problems.append({"field": "from", "problem": "must be before 'to'"})
     hrs = _hours(hours, problems)
@@ -176,22 +179,23 @@ def filter_incidents(
     if t1 is not None:
         keep &= (t < t1).to_numpy()
     if hrs is not None:
-        h = t.dt.tz_convert(LOCAL_TZ).dt.hour.to_numpy()
+        h = t.dt.tz_convert(tz).dt.hour.to_numpy()
         a, b = hrs
         keep &= ((h >= a) & (h < b)) if a < b else ((h >= a) | (h < b))
     return incidents.loc[keep]
 
 
-def parse_heat_query(args: Mapping[str, str]) -> dict[str, Any]:
+def parse_heat_query(args: Mapping[str, str], tz: str = LOCAL_TZ) -> dict[str, Any]:
     """Arguments for :func:`heat_layer` from ``?kind=&from=&to=&hours=``.
 
-    ``kind`` may be comma-separated; empty values mean "no filter". Raises
-    :class:`HeatInputError` with every problem (the API's ``details``).
+    ``kind`` may be comma-separated; empty values mean "no filter"; naive times
+    are local (``tz``). Raises :class:`HeatInputError` with every problem (the
+    API's ``details``).
     """
     problems: list[dict[str, str]] = []
     kinds = _kinds(args.get("kind"), problems)
-    start = _timestamp(args.get("from"), "from", problems)
-    end = _timestamp(args.get("to"), "to", problems)
+    start = _timestamp(args.get("from"), "from", problems, tz)
+    end = _timestamp(args.get("to"), "to", problems, tz)
     hours = _hours(args.get("hours"), problems)
     if start is not None and end is not None and start >= end:
         problems.append({"field": "from", "problem": "must be before 'to'"})
@@ -450,6 +454,7 @@ def heat_layer(
     cell_m: float = 50.0,
     h3_res: int = 9,
     n_top: int = 10,
+    tz: str = LOCAL_TZ,
 ) -> dict[str, Any]:
     """Everything the heat map layer needs, JSON-able.
 
@@ -457,10 +462,10 @@ def heat_layer(
     filter changes). Keys: ``filters``, ``n_incidents``, ``density``
     (``lon``/``lat``/``z`` of cells above 1 % of the peak, ``unit``
     ``per_km2``, ``cell_m``, ``bandwidth_m``, ``max``), ``hexagons``
-    (FeatureCollection with ``count``), ``top_units``, ``zones`` (counts,
-    shares, per kind) and ``kind_labels`` (zh-CN).
+    (FeatureCollection with ``count``), ``top_units`` and ``zones`` (counts,
+    shares, per kind). Times are read and shown in ``tz`` (the station's).
     """
-    sel = filter_incidents(incidents, kinds=kinds, start=start, end=end, hours=hours)
+    sel = filter_incidents(incidents, kinds=kinds, start=start, end=end, hours=hours, tz=tz)
     lon, lat = sel["lon"].to_numpy(dtype=float), sel["lat"].to_numpy(dtype=float)
     zb = zones.to_crs(4326).total_bounds if zones.crs else zones.total_bounds
     bounds = (float(zb[0]), float(zb[1]), float(zb[2]), float(zb[3]))
@@ -469,7 +474,7 @@ def heat_layer(
     t = _occurred_at(sel) if len(sel) else None
     hrs = _hours(hours, [])
     # filter_incidents above has raised on any bad time, so these parse again.
-    t0, t1 = _timestamp(start, "from", []), _timestamp(end, "to", [])
+    t0, t1 = _timestamp(start, "from", [], tz), _timestamp(end, "to", [], tz)
     return {
         "filters": {
             "kinds": list(_kinds(kinds, []) or PREVENTABLE_KINDS),
@@ -478,8 +483,8 @@ def heat_layer(
             "hours": list(hrs) if hrs else None,
         },
         "n_incidents": len(sel),
-        "first_at": None if t is None else t.min().tz_convert(LOCAL_TZ).isoformat(),
-        "last_at": None if t is None else t.max().tz_convert(LOCAL_TZ).isoformat(),
+        "first_at": None if t is None else t.min().tz_convert(tz).isoformat(),
+        "last_at": None if t is None else t.max().tz_convert(tz).isoformat(),
         "density": {
             **grid.points(),
             "unit": "per_km2",
@@ -490,5 +495,4 @@ def heat_layer(
         "hexagons": {**h3_geojson(hexes), "res": h3_res},
         "top_units": top_units(sel, units, n_top).to_dict("records"),
         "zones": zone_breakdown(sel, zones).to_dict("records"),
-        "kind_labels": KIND_LABELS_ZH,
     }

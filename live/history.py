@@ -12,18 +12,18 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 
 from sqlalchemy.engine import Engine
 
 from live.state.store import LiveStore
 from shouwang import records
+from shouwang.jobs import ThreadJob
 
 log = logging.getLogger(__name__)
 
 
-class HistoryWriter:
-    """Drain the live store's streams into SQL.
+class HistoryWriter(ThreadJob):
+    """Drain the live store's streams into SQL (a background job).
 
     Parameters
     ----------
@@ -37,16 +37,18 @@ class HistoryWriter:
         Name in the Redis consumer group; default host and process id.
     """
 
+    name = "history-writer"
+    stop_timeout_s = 10.0  # the last drain copies what is waiting into SQL
+
     def __init__(
         self, store: LiveStore, engine: Engine, *, batch: int = 500, consumer: str | None = None
     ) -> None:
+        super().__init__()
         self.store = store
         self.engine = engine
         self.batch = batch
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.written = 0
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
 
     def _write(self, entries: list[tuple[str, str, dict[str, str]]]) -> int:
         if not entries:
@@ -85,32 +87,16 @@ class HistoryWriter:
             total += n
         return total
 
-    def run(self) -> None:
-        """Loop until :meth:`stop`; survives database or Redis hiccups."""
-        self.recover()
+    def _run(self) -> None:
+        """Loop until :meth:`stop`, then drain; survives database or Redis hiccups."""
+        with self._round("history writer: recovery"):
+            self.recover()
         while not self._stop.is_set():
-            try:
+            with self._round("history writer: batch (will retry)"):
                 self.drain_once(block_ms=500)
-            except Exception:
-                log.exception("history writer: batch failed, will retry")
+            if self._last_error is not None:
                 self._stop.wait(2.0)
-                try:
+                with self._round("history writer: recovery"):
                     self.recover(min_idle_ms=0)
-                except Exception:
-                    log.exception("history writer: recovery failed")
-        try:
+        with self._round("history writer: final drain (entries stay in Redis)"):
             self.drain_all()
-        except Exception:
-            log.exception("history writer: final drain failed; entries stay in Redis")
-
-    def start(self) -> threading.Thread:
-        """Run in a daemon thread."""
-        self._thread = threading.Thread(target=self.run, name="history-writer", daemon=True)
-        self._thread.start()
-        return self._thread
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Ask the loop to finish (draining what is waiting) and wait for it."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)

@@ -1,9 +1,10 @@
 """Live push: guard positions and statuses to the map wall within a second.
 
-:class:`PushRelay` sits between the live store and the browsers. One thread
-listens to the store's Redis ``events`` channel (so every web process of a
+:class:`PushRelay` sits between the live store and the browsers. It is a
+handler on the process's event bus (:class:`live.state.bus.EventBus`, which
+follows the store's Redis ``events`` channel, so every web process of a
 city-scale deployment sees every fix, whichever process ingested it) and
-gathers the fixes it announces; a second thread, every ``interval_s``,
+gathers the fixes announced there; its own thread, every ``interval_s``,
 applies them to an in-process model of every guard and emits ONE small
 batched Socket.IO message with only the guards that changed. Every
 ``status_every_s`` the model is checked against :meth:`LiveStore.states`
@@ -31,7 +32,6 @@ to 1e-6 degrees (0.1 m), null when the guard has no fix.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
@@ -42,10 +42,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import redis
+from flask_socketio import SocketIO
 
-from live.state.status import GuardStatus, derive_status
+from live.state.bus import EventBus
+from live.state.events import Event
+from live.state.status import derive_status
 from live.state.store import LiveStore
+from shouwang.jobs import ThreadJob
+from shouwang.vocab import EventType, GuardStatus
 
 if TYPE_CHECKING:
     from flask_socketio import SocketIO
@@ -110,13 +114,16 @@ def _rounded(values: np.ndarray, digits: int) -> list[float | None]:
     return [None if math.isnan(v) else v for v in np.round(values, digits).tolist()]
 
 
-class PushRelay:
+class PushRelay(ThreadJob):
     """Relays live store events to Socket.IO clients in small batches.
+
+    A background job (its ticker thread) and a handler on the event bus
+    (:meth:`listen_on`).
 
     Parameters
     ----------
     store
-        The live store (its Redis client and ``events`` channel).
+        The live store (guard states, open SOS).
     socketio
         The ``flask_socketio.SocketIO`` server of this process.
     interval_s
@@ -128,6 +135,8 @@ class PushRelay:
         ``wgs84``, or ``gcj02`` when the map is drawn over AMap/Tencent tiles:
         positions are converted for drawing only.
     """
+
+    name = "push-relay"
 
     def __init__(
         self,
@@ -141,6 +150,7 @@ class PushRelay:
     ) -> None:
         if drawn_crs not in DRAWN_CRSES:
             raise ValueError(f"drawn_crs must be one of {DRAWN_CRSES}, not {drawn_crs!r}")
+        super().__init__()
         self.store = store
         self.socketio = socketio
         self.interval_s = interval_s
@@ -158,34 +168,31 @@ class PushRelay:
         self._states: pd.DataFrame | None = None
         self._states_at = -math.inf
         self._last_check = -math.inf
-        self._stop = threading.Event()
         self._wake = threading.Event()  # set when something arrived for the next batch
-        self._threads: list[threading.Thread] = []
         self.sent = 0  # messages emitted (for health and tests)
         socketio.on_event("connect", self._on_connect, namespace=namespace)
 
     # -- life cycle -----------------------------------------------------------
-    def start(self) -> None:
-        """Start the listener and the ticker threads."""
-        self._stop.clear()
-        for name, target in (("push-listen", self._listen), ("push-tick", self._run_ticks)):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+    def listen_on(self, bus: EventBus) -> None:
+        """Take every event of ``bus``; after it (re)connects, check everything."""
+        bus.subscribe(self.handle_event, name="push relay")
+        bus.on_connect(self.resync)
 
     def stop(self) -> None:
-        """Stop both threads (the listener notices within half a second)."""
-        self._stop.set()
+        """Stop the ticker thread."""
         self._wake.set()
-        for thread in self._threads:
-            thread.join(5)
-        self._threads.clear()
+        super().stop()
 
     # -- reads for pages ------------------------------------------------------
     def states(self, max_age_s: float = 10.0) -> pd.DataFrame:
-        """The latest :meth:`LiveStore.states` frame (read again when older than ``max_age_s``)."""
+        """The latest :meth:`LiveStore.states` frame (read again when older than ``max_age_s``).
+
+        While the relay is not running (not started yet, or stopped), nothing
+        keeps the frame fresh, so every call reads the store.
+        """
         with self._lock:
-            if self._states is None or time.monotonic() - self._states_at > max_age_s:
+            stale = self._states is None or time.monotonic() - self._states_at > max_age_s
+            if stale or self._thread is None:
                 self._check(self.store.clock())
             assert self._states is not None  # _check has read them
             return self._states
@@ -208,16 +215,10 @@ class PushRelay:
             }
 
     # -- events -----------------------------------------------------------------
-    def handle_event(self, data: str) -> None:
-        """Take one message of the store's events channel."""
-        try:
-            event = json.loads(data)
-            kind = event.get("type")
-        except (ValueError, AttributeError):
-            log.warning("push: unreadable event %.200r", data)
-            return
+    def handle_event(self, event: Event) -> None:
+        """Take one event of the bus: fixes move guards, anything else makes a check due."""
         with self._lock:
-            if kind == "fixes":
+            if event.type == EventType.FIXES:
                 for g in event.get("guards", ()):
                     gid, ts = str(g["guard_id"]), float(g["ts"])
                     old = self._pending.get(gid)
@@ -225,6 +226,12 @@ class PushRelay:
                         self._pending[gid] = (float(g["lon"]), float(g["lat"]), ts)
             else:  # duty changes, alarms, anything new: check against the store soon
                 self._check_due = True
+        self._wake.set()
+
+    def resync(self) -> None:
+        """Check against the store at the next tick (events may have been missed)."""
+        with self._lock:
+            self._check_due = True
         self._wake.set()
 
     def tick(self, now: float | None = None) -> dict[str, Any] | None:
@@ -332,7 +339,7 @@ class PushRelay:
             "age": [None if math.isnan(a) else round(max(a, 0)) for a in age.tolist()],
         }
 
-    def _run_ticks(self) -> None:
+    def _run(self) -> None:
         # Leading edge: a fix after a quiet spell goes out at once; under steady load one
         # batch per interval_s. The timeout keeps the status checks going when all is quiet.
         while not self._stop.is_set():
@@ -340,32 +347,9 @@ class PushRelay:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            try:
+            with self._round("push tick"):
                 self.tick()
-            except Exception:  # keep pushing; the log says what went wrong
-                log.exception("push tick failed")
             self._stop.wait(self.interval_s)
-
-    def _listen(self) -> None:
-        """Follow the events channel; on a Redis outage, resubscribe and check everything."""
-        while not self._stop.is_set():
-            pubsub = self.store.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(self.store.events_channel)
-                with self._lock:
-                    self._check_due = True  # events missed while away are in the store
-                while not self._stop.is_set():
-                    message = pubsub.get_message(timeout=0.5)
-                    if message is not None and message["type"] == "message":
-                        self.handle_event(message["data"])
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                log.warning("push: events channel lost (%s); resubscribing", exc)
-                self._stop.wait(1.0)
-            except Exception:
-                log.exception("push listener failed; resubscribing")
-                self._stop.wait(1.0)
-            finally:
-                pubsub.close()
 
 
 def _drawing_projection(

@@ -22,8 +22,9 @@ from geo.heat import heat_layer
 from geo.nearest import nearest_guards, nearest_to_geojson
 from geo.network import build_street_graph
 from live.state.shifts import on_duty, rotation_offset
-from live.state.status import GuardStatus
 from shouwang.dataset import Dataset
+from shouwang.i18n import label
+from shouwang.vocab import PREVENTABLE_KINDS, GuardStatus
 
 GUARD_COLUMNS = ["guard_id", "name", "unit_id", "zone_id", "lon", "lat", "status", "on_duty",
                  "mobility"]  # fmt: skip
@@ -174,6 +175,12 @@ class GeoService:
         return body
 
     def heat(self, **query: Any) -> dict[str, Any]:
-        """Heat layer of the historical and recorded incidents (see ``geo.heat.heat_layer``)."""
+        """Heat layer of the historical and recorded incidents (see ``geo.heat.heat_layer``).
+
+        Hours of day and naive times are in the station's time zone; the
+        answer names the kinds in zh-CN (``kind_labels``).
+        """
         ds = self.dataset
-        return heat_layer(ds.incidents, ds.zones, ds.units, **query)
+        body = heat_layer(ds.incidents, ds.zones, ds.units, tz=self.tz, **query)
+        body["kind_labels"] = {k.value: label(k, "zh") for k in PREVENTABLE_KINDS}
+        return body

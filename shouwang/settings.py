@@ -9,12 +9,18 @@ be added without being documented.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Dash's assets (CSS, the wall's script, the Socket.IO client): the checkout's
+#: assets/, or where `pip install .` put them.
+ASSETS_DIR = (
+    ROOT / "assets" if (ROOT / "assets").is_dir() else Path(sys.prefix) / "share/shouwang/assets"
+)
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from dashboard.coverage.callbacks import register_callbacks
 from dashboard.coverage.layout import coverage_layout
 from dashboard.coverage.sources import CoverageSources
 from dashboard.pages import Page
-from shouwang.context import ContextView
+from shouwang.context import AppContext
 
 PATH = "/coverage"
 
 
-def page(ctx: ContextView) -> Page:
+def page(ctx: AppContext) -> Page:
     """The coverage page bound to ``ctx``."""
     src = CoverageSources.from_context(ctx)
     return Page(

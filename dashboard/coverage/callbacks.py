@@ -27,11 +27,11 @@ from dashboard.coverage.charts import (
 from dashboard.coverage.figures import coverage_map
 from dashboard.coverage.layout import coverage_summary, coverage_table, hot_units, problems_box
 from dashboard.coverage.sources import CoverageSources, PageInputError, coverage_query, heat_query
-from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from dashboard.ids import CoverageIds, Ids
 from dashboard.pages import error_box
 from geo.coverage import CoverageInputError
 from geo.heat import HeatInputError
+from shouwang.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 log = logging.getLogger(__name__)
 NO = dash.no_update

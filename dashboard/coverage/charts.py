@@ -12,20 +12,13 @@ from math import isfinite
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.basemap import THEMES, ZONE_COLOURS
-from dashboard.i18n import t
-from geo.heat import PREVENTABLE_KINDS
+from dashboard.theme import FALLBACK_COLOUR, KIND_COLOURS, THEMES, ZONE_COLOURS
+from shouwang.i18n import label, t
+from shouwang.vocab import PREVENTABLE_KINDS
 
 MEASURES = ("acknowledge", "turnout", "travel", "total")
 P50_COLOUR, P90_COLOUR = "#38bdf8", "#f97316"
-KIND_COLOURS = dict(
-    zip(
-        PREVENTABLE_KINDS,
-        ("#ef4444", "#f97316", "#eab308", "#22c55e", "#38bdf8", "#a855f7", "#94a3b8"),
-        strict=True,
-    )
-)
-OTHER_COLOUR = "#94a3b8"
+OTHER_COLOUR = FALLBACK_COLOUR
 
 
 def zone_names(zones, lang: str) -> dict[str, str]:
@@ -111,13 +104,13 @@ def share_figure(zones: list[dict], names: dict[str, str], lang: str) -> go.Figu
     x = [names.get(r["zone_id"], r["zone_id"]) for r in rows]
     fig = go.Figure()
     for kind in PREVENTABLE_KINDS:
-        label = t(f"coverage.kind.{kind}", lang)
+        name = label(kind, lang)
         fig.add_bar(
             x=x,
             y=[int(r.get(kind, 0)) for r in rows],
-            name=label,
+            name=name,
             marker={"color": KIND_COLOURS[kind]},
-            hovertemplate=f"%{{x}} · {label}: %{{y}}<extra></extra>",
+            hovertemplate=f"%{{x}} · {name}: %{{y}}<extra></extra>",
         )
     fig.add_scatter(
         x=x,

@@ -13,8 +13,9 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.basemap import THEMES, Projection, map_style, project_geojson
-from dashboard.i18n import t
+from dashboard.basemap import Projection, map_style, project_geojson
+from dashboard.theme import THEMES
+from shouwang.i18n import t
 
 GAP_COLOUR = "#ef4444"
 GUARD_COLOUR = "#22c55e"

@@ -10,10 +10,9 @@ from dash import dcc, html
 from dashboard.coverage.charts import CoverageRow, station_pct, zone_names
 from dashboard.coverage.figures import coverage_map
 from dashboard.coverage.sources import RADIUS_RANGE_M, WALK_RANGE_MIN, CoverageSources
-from dashboard.i18n import t
 from dashboard.ids import CoverageIds, attrs
-from geo.heat import PREVENTABLE_KINDS
-from shouwang.dispatch.rules import INCIDENT_KINDS
+from shouwang.i18n import label, label_of, t
+from shouwang.vocab import PREVENTABLE_KINDS, IncidentKind, UnitKind
 
 DEFAULT_RADIUS_M, DEFAULT_WALK_MIN = 300, 3
 DEFAULT_HEAT_MODE = "density"
@@ -153,9 +152,7 @@ def heat_controls(src: CoverageSources, lang: str) -> list:
             "coverage.heat.kinds",
             dcc.Dropdown(
                 id=CoverageIds.KINDS,
-                options=[
-                    {"label": t(f"coverage.kind.{k}", lang), "value": k} for k in PREVENTABLE_KINDS
-                ],
+                options=[{"label": label(k, lang), "value": k.value} for k in PREVENTABLE_KINDS],
                 value=[],
                 multi=True,
                 placeholder=t("coverage.heat.all_kinds", lang),
@@ -287,7 +284,7 @@ def hot_units(top: list[dict], src: CoverageSources, lang: str) -> list:
     items = []
     for r in top:
         uid = str(r["unit_id"])
-        kind = t(f"unit_kind.{r['kind']}", lang) if r.get("kind") else ""
+        kind = label_of(UnitKind, r.get("kind"), lang)
         items.append(
             html.Li(
                 html.Button(
@@ -342,7 +339,7 @@ def coverage_layout(src: CoverageSources, lang: str) -> html.Div:
         ("density", "coverage.heat.density"),
         ("hexagons", "coverage.heat.hexagons"),
     ]
-    response_kinds = [{"label": t(f"coverage.kind.{k}", lang), "value": k} for k in INCIDENT_KINDS]
+    response_kinds = [{"label": label(k, lang), "value": k.value} for k in IncidentKind]
     return html.Div(
         className="coverage",
         children=[

@@ -22,7 +22,7 @@ import shapely
 
 from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
 from geo.coverage import counted_guards
-from shouwang.context import ContextView
+from shouwang.context import AppContext
 from shouwang.dispatch.reads import response_frame
 from shouwang.dispatch.rules import response_times
 
@@ -161,7 +161,7 @@ class CoverageSources:
     geo
         The geo engine (``ctx.geo``).
     states
-        Current guard states (the push relay's cached frame when it runs).
+        Current guard states (the push relay's cached frame).
     clock
         Epoch seconds (the app context's clock).
     engine
@@ -199,9 +199,8 @@ class CoverageSources:
     tz: str
 
     @classmethod
-    def from_context(cls, ctx: ContextView) -> CoverageSources:
+    def from_context(cls, ctx: AppContext) -> CoverageSources:
         ds = ctx.dataset
-        relay = ctx.extras.get("push")
         project = drawing_projection(ctx.settings.MAP_TILES_CRS)
         units_json = project_geojson(_geojson(ds.units, ["unit_id", "name_zh"]), project)
         base = base_layers(
@@ -219,12 +218,11 @@ class CoverageSources:
             c, z = view_of(b, *UNIT_VIEW_PX)
             unit_views[uid] = (c, min(z, MAX_UNIT_ZOOM))
             outlines[uid] = {"type": "FeatureCollection", "features": [feature]}
-        dispatch = getattr(ctx, "dispatch", None)
         return cls(
             geo=ctx.geo,
-            states=relay.states if relay is not None else ctx.store.states,
+            states=ctx.push.states,
             clock=ctx.clock,
-            engine=dispatch.engine if dispatch is not None else ctx.engine,
+            engine=ctx.dispatch.engine,
             zones=ds.zones,
             units=ds.units,
             base=base,

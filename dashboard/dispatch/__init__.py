@@ -17,12 +17,12 @@ from dashboard.dispatch.callbacks import register_callbacks
 from dashboard.dispatch.layout import dispatch_header, dispatch_layout
 from dashboard.dispatch.sources import DispatchSources
 from dashboard.pages import Page
-from shouwang.context import ContextView
+from shouwang.context import AppContext
 
 PATH = "/dispatch"
 
 
-def page(ctx: ContextView) -> Page:
+def page(ctx: AppContext) -> Page:
     """The console bound to ``ctx`` (needs ``ctx.dispatch`` and ``ctx.fieldops``)."""
     src = DispatchSources.from_context(ctx)
     return Page(

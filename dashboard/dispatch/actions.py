@@ -15,21 +15,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard.dispatch.sources import DispatchSources
-from dashboard.i18n import t
 from shouwang.dispatch.escalation import ack_sos as service_ack_sos
-from shouwang.dispatch.rules import DispatchError
-from shouwang.fieldops.errors import FieldOpsError
-from shouwang.labels import ASSIGNMENT_STATUS_LABELS_ZH
-from shouwang.records.audit import Actor
+from shouwang.dispatch.rules import ACTIVE, ASSIGNMENT_CHAIN, ASSIGNMENT_TRANSITIONS
+from shouwang.errors import DomainError
+from shouwang.i18n import label_of, t
+from shouwang.records.audit import Actor, actor_name
+from shouwang.vocab import AssignmentStatus
 
 log = logging.getLogger(__name__)
 
-#: Next steps a dispatcher may take on a guard's behalf, per assignment state.
+#: Only the guard himself declines or lets a call time out.
+_GUARDS_OWN = frozenset({AssignmentStatus.DECLINED, AssignmentStatus.TIMED_OUT})
+#: Next steps a dispatcher may take on a guard's behalf, per active assignment state:
+#: the rules' transitions less the guard's own, in the vocabulary's order.
 NEXT_STEPS: dict[str, tuple[str, ...]] = {
-    "assigned": ("acknowledged", "cancelled"),
-    "acknowledged": ("en_route", "on_scene", "cancelled"),
-    "en_route": ("on_scene", "cancelled"),
-    "on_scene": ("cleared", "cancelled"),
+    frm.value: tuple(
+        to.value
+        for to in AssignmentStatus
+        if to in ASSIGNMENT_TRANSITIONS[frm] and to not in _GUARDS_OWN
+    )
+    for frm in ASSIGNMENT_CHAIN
+    if frm in ACTIVE
 }
 
 
@@ -60,7 +66,7 @@ class Outcome:
 
 def actor_of(name: str | None, remote_addr: str | None = None) -> Actor | None:
     """The dispatcher behind an action, or None when no name was entered."""
-    name = (name or "").strip()[:100]
+    name = actor_name(name)
     return Actor(name, remote_addr) if name else None
 
 
@@ -68,13 +74,13 @@ def _no_actor(lang: str) -> Outcome:
     return Outcome(False, t("dispatch.err.actor", lang))
 
 
-def refusal(exc: DispatchError | FieldOpsError, lang: str) -> str:
+def refusal(exc: DomainError, lang: str) -> str:
     """A workflow refusal as one sentence for the dispatcher."""
     code = exc.code
     if code == "guard_busy":
         who = "、".join(d.get("guard_id", "") for d in exc.details if d.get("guard_id"))
         return t("dispatch.err.busy", lang).format(guards=who)
-    if code == "sos_owned" and isinstance(exc, DispatchError):
+    if code == "sos_owned":
         return t("dispatch.err.sos_owned", lang).format(owner=exc.extra.get("owner", ""))
     if code == "invalid_transition":
         return t("dispatch.err.transition", lang)
@@ -116,7 +122,7 @@ def create_incident(
     }
     try:
         incident, _ = src.dispatch.create(actor, body)
-    except DispatchError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     return Outcome(
         True,
@@ -155,7 +161,7 @@ def send(
         incident_id = created = made.incident_id
     try:
         src.dispatch.assign(actor, incident_id, list(guard_ids))
-    except DispatchError as exc:
+    except DomainError as exc:
         return Outcome(
             False,
             refusal(exc, lang),
@@ -185,9 +191,9 @@ def step(
         return _no_actor(lang)
     try:
         done = src.dispatch.transition(actor, assignment_id, to, detail={"by_dispatcher": True})
-    except DispatchError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
-    label = ASSIGNMENT_STATUS_LABELS_ZH.get(to, to) if lang == "zh" else to.replace("_", " ")
+    label = label_of(AssignmentStatus, to) if lang == "zh" else to.replace("_", " ")
     return Outcome(True, t("dispatch.ok.step", lang).format(guard=done["guard_id"], to=label))
 
 
@@ -202,7 +208,7 @@ def end_incident(
         return Outcome(False, t("dispatch.err.select", lang))
     try:
         src.dispatch.end(actor, incident_id, to, t(f"dispatch.note.{to}", "zh"))
-    except DispatchError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     return Outcome(True, t(f"dispatch.ok.{to}", lang).format(id=incident_id))
 
@@ -214,7 +220,7 @@ def ack_sos(src: DispatchSources, actor_name: str | None, lang: str, guard_id: s
         return _no_actor(lang)
     try:
         incident = service_ack_sos(src.dispatch, actor, guard_id)
-    except DispatchError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     return Outcome(
         True,
@@ -246,7 +252,7 @@ def start_reinforcement(
         body = src.fieldops.reinforcements.create(
             incident_id=incident_id, lon=None, lat=None, scope=scope, actor=actor.name, **reach
         )
-    except FieldOpsError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     n = body["counts"]["alerted"]
     return Outcome(
@@ -267,7 +273,7 @@ def start_rollcall(
         return _no_actor(lang)
     try:
         body = src.fieldops.rollcalls.start(zone_id or None, actor=actor.name)
-    except FieldOpsError as exc:
+    except DomainError as exc:
         return Outcome(False, refusal(exc, lang))
     return Outcome(
         True,

@@ -22,9 +22,9 @@ from dashboard.dispatch.live import register_live
 from dashboard.dispatch.ops import register_ops
 from dashboard.dispatch.panels import OFFER, SOS_ACK, STEP, candidate_options
 from dashboard.dispatch.sources import DispatchSources
-from dashboard.i18n import DEFAULT_LANGUAGE, t
 from dashboard.ids import DispatchIds as D
 from dashboard.ids import Ids
+from shouwang.i18n import DEFAULT_LANGUAGE, t
 
 log = logging.getLogger(__name__)
 _NO = dash.no_update

@@ -18,23 +18,20 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.basemap import STATUS_COLOURS, THEMES, Projection, map_style
-from dashboard.i18n import t
+from dashboard.basemap import Projection, map_style
+from dashboard.theme import THEMES, priority_colour, status_colour
+from shouwang.i18n import label_of, t
+from shouwang.vocab import GuardStatus
 
 #: Trace order of the console map (index = position in ``figure.data``).
 TRACES = ("guards", "routes", "route_top", "selected", "incidents", "point")
 TRACE = {name: i for i, name in enumerate(TRACES)}
-PRIORITY_COLOURS = {1: "#dc2626", 2: "#f97316", 3: "#eab308", 4: "#38bdf8", 5: "#94a3b8"}
 TOP_ROUTE_COLOUR = "#facc15"
 ROUTE_COLOUR = "#a5b4fc"
 #: Keys of the service's views that tick every second (shown by the browser, see dispatch.js).
 TIMER_KEYS = frozenset(
     {"unassigned_for_s", "on_scene_for_s", "ack_due_in_s", "unacknowledged_for_s"}
 )
-
-
-def priority_colour(priority: int | None) -> str:
-    return PRIORITY_COLOURS.get(int(priority or 3), PRIORITY_COLOURS[3])
 
 
 def duration_text(seconds: float | None) -> str:
@@ -77,8 +74,8 @@ def guard_data(states: pd.DataFrame, project: Projection, lang: str) -> dict[str
     rows = states.loc[states["lon"].notna()]
     lon, lat = project(rows["lon"].to_numpy(dtype=float), rows["lat"].to_numpy(dtype=float))
     status = rows["status"].astype(str).to_numpy()
-    colours = [STATUS_COLOURS.get(s, "#94a3b8") for s in status]
-    labels = [t(f"status.{s}", lang) if s in STATUS_COLOURS else s for s in status]
+    colours = [status_colour(s) for s in status]
+    labels = [label_of(GuardStatus, s, lang) for s in status]
     custom = (
         np.column_stack(
             [

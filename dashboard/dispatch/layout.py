@@ -11,10 +11,10 @@ from dash import dcc, html
 from dashboard.dispatch.figures import dispatch_figure
 from dashboard.dispatch.panels import incident_options, kind_label, sos_panel
 from dashboard.dispatch.sources import DispatchSources
-from dashboard.i18n import t
 from dashboard.ids import DispatchIds as D
 from dashboard.ids import attrs
-from shouwang.dispatch.rules import INCIDENT_KINDS
+from shouwang.i18n import t
+from shouwang.vocab import IncidentKind
 
 #: Live refresh of the incident panels (the service is read in-process; see callbacks).
 TICK_MS = 1000
@@ -66,7 +66,7 @@ def new_incident_form(src: DispatchSources, lang: str) -> html.Section:
         html.Div(t("dispatch.kind", lang), className="label"),
         dcc.RadioItems(
             id=D.KIND,
-            options=[{"label": kind_label(k, lang), "value": k} for k in INCIDENT_KINDS],
+            options=[{"label": kind_label(k, lang), "value": k.value} for k in IncidentKind],
             className="kinds",
             inputClassName="kind-input",
         ),

@@ -20,9 +20,9 @@ from dash import Input, Output, Patch, State
 from dashboard.dispatch.figures import TRACE, dispatch_figure, guard_data, incident_data, signature
 from dashboard.dispatch.panels import incident_detail, incident_options, sos_panel
 from dashboard.dispatch.sources import DispatchSources
-from dashboard.i18n import DEFAULT_LANGUAGE, t
 from dashboard.ids import DispatchIds as D
 from dashboard.ids import Ids
+from shouwang.i18n import DEFAULT_LANGUAGE, t
 
 log = logging.getLogger(__name__)
 _NO = dash.no_update

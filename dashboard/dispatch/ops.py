@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import dash
@@ -21,24 +20,14 @@ from dashboard.dispatch import actions
 from dashboard.dispatch.figures import eta_minutes, signature
 from dashboard.dispatch.panels import timer
 from dashboard.dispatch.sources import DispatchSources
-from dashboard.i18n import DEFAULT_LANGUAGE, t
 from dashboard.ids import DispatchIds as D
 from dashboard.ids import Ids, attrs
+from shouwang.i18n import DEFAULT_LANGUAGE, label_of, t
+from shouwang.timeutil import clock_text, epoch_of_iso
+from shouwang.vocab import ReinforcementAnswer, RollCallOutcome
 
 log = logging.getLogger(__name__)
 _NO = dash.no_update
-
-
-def _epoch(iso: str | None) -> float | None:
-    return None if not iso else datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
-def _hms(iso: str | None, tz: str) -> str:
-    if not iso:
-        return ""
-    from zoneinfo import ZoneInfo
-
-    return datetime.fromisoformat(iso).astimezone(ZoneInfo(tz)).strftime("%H:%M:%S")
 
 
 def reinforcement_view(rf: Mapping[str, Any], tz: str, lang: str) -> list:
@@ -50,9 +39,10 @@ def reinforcement_view(rf: Mapping[str, Any], tz: str, lang: str) -> list:
             [html.Td(f"{g.get('name') or ''}（{g['guard_id']}）"), html.Td(g.get("unit_id") or ""),
              html.Td(f"{g.get('distance_m') or 0:.0f} m"),
              html.Td(f"{eta_minutes(g.get('eta_s'))} {t('unit.min', lang)}"),
-             html.Td(t(f"dispatch.rf.answer.{g.get('answer') or 'none'}", lang),
+             html.Td(label_of(ReinforcementAnswer, g["answer"], lang) if g.get("answer")
+                     else t("reinforcement.no_answer", lang),
                      className=f"ans-{g.get('answer') or 'none'}"),
-             html.Td(_hms(g.get("answered_at"), tz))],
+             html.Td(clock_text(g.get("answered_at"), tz))],
             **attrs({"data-guard": g["guard_id"]}),
         )
         for g in rf["guards"]
@@ -77,7 +67,7 @@ def rollcall_view(rc: Mapping[str, Any], now: float, tz: str, zones: Mapping[str
         off_post=s["off_post"], pending=s["pending"],
         rate="–" if rate is None else f"{rate * 100:.0f}%",
     )  # fmt: skip
-    deadline = _epoch(rc.get("deadline_at"))
+    deadline = epoch_of_iso(rc.get("deadline_at"))
     state: list[str | Component] = (
         [t("dispatch.rc.left", lang), timer(deadline - now if deadline else None, now, until=True)]
         if rc["status"] == "open"
@@ -87,9 +77,10 @@ def rollcall_view(rc: Mapping[str, Any], now: float, tz: str, zones: Mapping[str
         html.Tr(
             [html.Td(f"{g.get('name') or ''}（{g['guard_id']}）"), html.Td(g.get("unit_id") or ""),
              html.Td(zones.get(g.get("zone_id") or "", "")),
-             html.Td(t(f"dispatch.rc.outcome.{g.get('outcome') or 'pending'}", lang),
+             html.Td(label_of(RollCallOutcome, g["outcome"], lang) if g.get("outcome")
+                     else t("rollcall.pending", lang),
                      className=f"out-{g.get('outcome') or 'pending'}"),
-             html.Td(_hms(g.get("answered_at"), tz))],
+             html.Td(clock_text(g.get("answered_at"), tz))],
             **attrs({"data-guard": g["guard_id"]}),
         )
         for g in rc["guards"]

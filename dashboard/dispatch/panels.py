@@ -10,35 +10,43 @@ once per key, with ``data-alarm`` every few seconds while shown.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dash import html
 from dash.development.base_component import Component
 
 from dashboard.dispatch.actions import NEXT_STEPS
-from dashboard.dispatch.figures import duration_text, eta_minutes, priority_colour
-from dashboard.i18n import t
+from dashboard.dispatch.figures import duration_text, eta_minutes
 from dashboard.ids import attrs
+from dashboard.theme import priority_colour
+from shouwang.dispatch.rules import ASSIGNMENT_CHAIN
+from shouwang.i18n import label_of, t
+from shouwang.timeutil import clock_text, epoch_of_iso
+from shouwang.vocab import (
+    AssignmentStatus,
+    GuardStatus,
+    IncidentKind,
+    IncidentSource,
+    IncidentStatus,
+)
 
 #: Pattern-matching id types of the buttons inside re-rendered panels.
 STEP = "dsp-step"
 OFFER = "dsp-offer"
 SOS_ACK = "dsp-sos-ack"
-CHAIN = ("assigned", "acknowledged", "en_route", "on_scene", "cleared")
+CHAIN = ASSIGNMENT_CHAIN
 
 
 def kind_label(code: str | None, lang: str) -> str:
-    return t(f"dispatch.kind.{code}", lang) if code else ""
+    return label_of(IncidentKind, code, lang)
 
 
 def status_label(code: str | None, lang: str) -> str:
-    return t(f"dispatch.status.{code}", lang) if code else ""
+    return label_of(IncidentStatus, code, lang)
 
 
 def step_label(code: str | None, lang: str) -> str:
-    return t(f"dispatch.astatus.{code}", lang) if code else ""
+    return label_of(AssignmentStatus, code, lang)
 
 
 def timer(seconds: float | None, now: float, *, until: bool = False, cls: str = "") -> html.Span:
@@ -50,16 +58,6 @@ def timer(seconds: float | None, now: float, *, until: bool = False, cls: str = 
     text = duration_text(seconds)
     classes = f"sw-timer {cls}".strip() + (" late" if until and seconds <= 0 else "")
     return html.Span(text, className=classes, **attrs({attr: str(anchor)}))
-
-
-def _local(iso: str | None, tz: str) -> str:
-    if not iso:
-        return ""
-    return (
-        datetime.fromisoformat(iso.replace("Z", "+00:00"))
-        .astimezone(ZoneInfo(tz))
-        .strftime("%H:%M:%S")
-    )
 
 
 def _where(inc: Mapping[str, Any], zones: Mapping[str, str]) -> str:
@@ -235,7 +233,7 @@ def timeline(inc: Mapping[str, Any], tz: str, lang: str) -> html.Ol:
         who = e.get("guard_id") or ""
         items.append(
             html.Li(
-                [html.Span(_local(e["at"], tz), className="at"), html.Span(what, className="what"),
+                [html.Span(clock_text(e["at"], tz), className="at"), html.Span(what, className="what"),
                  html.Span(who, className="who"), html.Span(e.get("actor") or "", className="by")]
             )
         )  # fmt: skip
@@ -263,9 +261,9 @@ def incident_detail(
         facts += [t("dispatch.unassigned_for", lang), timer(inc.get("unassigned_for_s"), now)]
     elif inc["status"] == "on_scene":
         facts += [t("dispatch.on_scene_for", lang), timer(inc.get("on_scene_for_s"), now)]
-    source = t(f"dispatch.source.{inc.get('source')}", lang)
+    source = label_of(IncidentSource, inc.get("source"), lang)
     meta = (
-        f"{_where(inc, zones)} · {source} · {_local(inc.get('created_at'), tz)} "
+        f"{_where(inc, zones)} · {source} · {clock_text(inc.get('created_at'), tz)} "
         f"{inc.get('created_by') or ''}"
     )
     rows = [assignment_row(a, now, lang) for a in inc.get("assignments", [])]
@@ -319,10 +317,8 @@ def sos_panel(sos_incidents: Sequence[Mapping[str, Any]], now: float, lang: str)
 
 
 def _elapsed(inc: Mapping[str, Any], now: float) -> float | None:
-    created = inc.get("created_at")
-    if not created:
-        return None
-    return now - datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+    created = epoch_of_iso(inc.get("created_at"))
+    return None if created is None else now - created
 
 
 # --- candidates --------------------------------------------------------------------------
@@ -344,7 +340,7 @@ def candidate_options(rows: Sequence[Mapping[str, Any]], lang: str) -> list[dict
                 html.Span(f"{r.get('unit_id') or ''} {r.get('zone_id') or ''}", className="muted"),
                 html.Span(t("dispatch.cand.same_zone", lang) if r.get("same_zone") else "",
                           className="same"),
-                html.Span(t(f"status.{r.get('status')}", lang), className="muted"),
+                html.Span(label_of(GuardStatus, r.get("status"), lang), className="muted"),
                 html.Span(cover, className="muted"),
             ],
             **{"data-guard": r["guard_id"]},

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
-from shouwang.context import ContextView
+from shouwang.context import AppContext
 from shouwang.dispatch.reads import list_incidents
+from shouwang.dispatch.rules import OPEN_STATUSES
 
 #: The incident states a dispatcher still works on.
-OPEN_STATUSES = ("open", "dispatched", "on_scene")
 #: Candidates listed for a place, and the reach used for "coverage kept if sent".
 CANDIDATES_K = 5
 COVERAGE_RADIUS_M = 300.0
@@ -81,7 +81,7 @@ class DispatchSources:
     geo
         :class:`shouwang.geoservice.GeoService` (ranking, routes, coverage).
     states
-        Current guard states for drawing (the push relay's cached frame when it runs).
+        Current guard states for drawing (the push relay's cached frame).
     fresh_states
         The store's states read now (ranking candidates must not use a cached frame:
         a guard sent a second ago must not be offered again).
@@ -109,9 +109,8 @@ class DispatchSources:
     ack_timeout_s: float
 
     @classmethod
-    def from_context(cls, ctx: ContextView) -> DispatchSources:
+    def from_context(cls, ctx: AppContext) -> DispatchSources:
         ds = ctx.dataset
-        relay = ctx.extras.get("push")
         drawn = ctx.settings.MAP_TILES_CRS
         project = drawing_projection(drawn)
         base = base_layers(
@@ -126,7 +125,7 @@ class DispatchSources:
             dispatch=ctx.dispatch,
             fieldops=ctx.fieldops,
             geo=ctx.geo,
-            states=(lambda: relay.states(max_age_s=2.0)) if relay is not None else ctx.store.states,
+            states=lambda: ctx.push.states(max_age_s=2.0),
             fresh_states=ctx.store.states,
             clock=ctx.clock,
             zones=ds.zones,
@@ -144,7 +143,7 @@ class DispatchSources:
     # -- reads ---------------------------------------------------------------
     def open_incidents(self) -> list[dict]:
         """Incidents still worked on, newest first (no timelines)."""
-        return list_incidents(self.dispatch, status=list(OPEN_STATUSES), limit=200)
+        return list_incidents(self.dispatch, status=[s.value for s in OPEN_STATUSES], limit=200)
 
     def place(self, value: str | None) -> Place | None:
         return next((p for p in self.places if p.value == value), None)

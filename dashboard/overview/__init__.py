@@ -11,11 +11,12 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 from dash.development.base_component import Component
 
-from dashboard.i18n import DEFAULT_LANGUAGE, t
 from dashboard.ids import Ids, OverviewIds
 from dashboard.pages import Page, error_box
-from dashboard.wall.figures import STATUS_CODES, STATUS_COLOURS
-from shouwang.context import ContextView
+from dashboard.theme import STATUS_COLOURS
+from shouwang.context import AppContext
+from shouwang.i18n import DEFAULT_LANGUAGE, label, t
+from shouwang.vocab import GuardStatus
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,10 @@ def counts(states: pd.DataFrame, lang: str) -> list:
             style={"borderColor": STATUS_COLOURS[s]},
             children=[
                 html.Div(str(int(by.get(s, 0))), className="n"),
-                html.Div(t(f"status.{s}", lang), className="label"),
+                html.Div(label(s, lang), className="label"),
             ],
         )
-        for s in STATUS_CODES
+        for s in GuardStatus
     ]
 
 
@@ -83,10 +84,9 @@ def register_callbacks(app: dash.Dash, states: Callable[[], pd.DataFrame]) -> No
             return error_box(lang, exc)
 
 
-def page(ctx: ContextView, built: Callable[[], set[str]]) -> Page:
+def page(ctx: AppContext, built: Callable[[], set[str]]) -> Page:
     """The overview; ``built()`` gives the paths of the pages that exist."""
-    relay = ctx.extras.get("push")
-    states = relay.states if relay is not None else ctx.store.states
+    states = ctx.push.states
     return Page(
         path=PATH,
         nav_key="nav.overview",

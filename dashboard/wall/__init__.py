@@ -8,20 +8,19 @@ from dashboard.pages import Page
 from dashboard.wall.callbacks import register_callbacks
 from dashboard.wall.layout import wall_header, wall_layout
 from dashboard.wall.sources import WallSources
-from shouwang.context import ContextView
+from shouwang.context import AppContext
 
 PATH = "/wall"
 
 
-def page(ctx: ContextView) -> Page:
-    """The wall page bound to ``ctx``; registers its coverage job as background work."""
+def page(ctx: AppContext) -> Page:
+    """The wall page bound to ``ctx``; its coverage job runs when the geo engine is there."""
     src = WallSources.from_context(ctx)
-    if src.coverage.available:
-        ctx.extras.setdefault("background", []).append(src.coverage)
     return Page(
         path=PATH,
         nav_key="nav.wall",
         layout=partial(wall_layout, src),
         register_callbacks=partial(register_callbacks, src=src),
         header=wall_header,
+        jobs=(src.coverage,) if src.coverage.available else (),
     )

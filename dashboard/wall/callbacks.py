@@ -11,20 +11,20 @@ import logging
 import dash
 from dash import Input, Output, State
 
-from dashboard.i18n import DEFAULT_LANGUAGE, t
 from dashboard.ids import Ids, WallIds
 from dashboard.wall.incidents import register_incident_callbacks
 from dashboard.wall.layout import side_band
 from dashboard.wall.sources import WallSources
+from shouwang.i18n import DEFAULT_LANGUAGE, t
 
 log = logging.getLogger(__name__)
 
 
 def register_callbacks(app: dash.Dash, src: WallSources) -> None:
-    if src.incidents is not None:  # open incidents and SOS escalation (dispatch workflow)
-        register_incident_callbacks(
-            app, src.incidents, src.project, src.zone_names, src.guard_names, src.clock
-        )
+    # Open incidents and SOS escalation (dispatch workflow).
+    register_incident_callbacks(
+        app, src.incidents, src.project, src.zone_names, src.guard_names, src.clock
+    )
 
     @app.callback(
         Output(WallIds.ZONES, "children"),

@@ -9,7 +9,6 @@ job reports ``available = False`` and the wall leaves the column out.
 from __future__ import annotations
 
 import importlib
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,8 +17,6 @@ import geopandas as gpd
 import pandas as pd
 
 from shouwang.jobs import ThreadJob
-
-log = logging.getLogger(__name__)
 
 RADIUS_M = 300.0
 
@@ -48,6 +45,8 @@ class ZoneCoverageJob(ThreadJob):
     every_s
         Recompute period.
     """
+
+    name = "wall-coverage"
 
     def __init__(
         self,
@@ -102,17 +101,13 @@ class ZoneCoverageJob(ThreadJob):
             self._latest, self.computed_at = latest, time.time()
         return latest
 
-    thread_name = "wall-coverage"
-
     def start(self) -> None:
         if self._engine is not None:  # nothing to compute without the geo engine
             super().start()
 
     def _run(self) -> None:
         while True:
-            try:
+            with self._round("wall coverage"):  # the column shows the last good figures meanwhile
                 self.compute()
-            except Exception:  # the column shows the last good figures meanwhile
-                log.exception("wall coverage failed")
             if self._stop.wait(self.every_s):
                 return

@@ -15,24 +15,21 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.basemap import THEMES, Projection, map_style
-from dashboard.i18n import t
+from dashboard.basemap import Projection, map_style
+from dashboard.theme import STATUS_COLOURS, THEMES, zone_colour
+from shouwang.i18n import label_of, t
+from shouwang.vocab import GuardStatus
 
+G = GuardStatus
 #: Status codes of the live feed (``live.push.STATUS_CODES``): index → status.
-STATUS_CODES = ("on_post", "patrolling", "dispatched", "off_duty", "signal_lost")
+STATUS_CODES: tuple[str, ...] = tuple(s.value for s in GuardStatus)
 #: Guard traces bottom to top: off-duty guards under everyone, dispatched on top.
-TRACE_STATUSES = ("off_duty", "on_post", "patrolling", "signal_lost", "dispatched")
+TRACE_STATUSES: tuple[str, ...] = tuple(
+    s.value for s in (G.OFF_DUTY, G.ON_POST, G.PATROLLING, G.SIGNAL_LOST, G.DISPATCHED)
+)
 #: Then the pulsing SOS halo trace. Incidents (dispatch workflow) go after it.
 SOS_TRACE = len(TRACE_STATUSES)
-STATUS_COLOURS = {
-    "on_post": "#22c55e",
-    "patrolling": "#38bdf8",
-    "dispatched": "#f59e0b",
-    "off_duty": "#64748b",
-    "signal_lost": "#ef4444",
-}
-ZONE_COLOURS = {"E": "#a855f7", "W": "#14b8a6", "S": "#eab308", "N": "#ec4899", "C": "#60a5fa"}
-MARKER_SIZE = {"off_duty": 10}  # everyone else DEFAULT_MARKER_SIZE: thick, seen from 4 m
+MARKER_SIZE = {G.OFF_DUTY.value: 10}  # everyone else DEFAULT_MARKER_SIZE: thick, seen from 4 m
 DEFAULT_MARKER_SIZE = 17
 SOS_SIZE = 46
 LIST_LIMIT = 12
@@ -46,14 +43,14 @@ def age_text(age_s: float, lang: str) -> str:
 
 
 def trace_name(status: str, count: int, lang: str) -> str:
-    return f"{t(f'status.{status}', lang)} {count}"
+    return f"{label_of(GuardStatus, status, lang)} {count}"
 
 
 def hover_template(status: str, lang: str) -> str:
     """customdata = [guard id, name, unit id, minutes since last fix]."""
     return (
         "<b>%{customdata[1]}</b> (%{customdata[0]})<br>"
-        f"{t('hover.status', lang)}: {t(f'status.{status}', lang)}<br>"
+        f"{t('hover.status', lang)}: {label_of(GuardStatus, status, lang)}<br>"
         f"{t('hover.unit', lang)}: %{{customdata[2]}}<br>"
         f"{t('hover.age', lang)}: %{{customdata[3]}}<extra></extra>"
     )
@@ -100,8 +97,8 @@ def guard_traces(states: pd.DataFrame, project: Projection, lang: str) -> list[g
             lon=lon[sos],
             lat=lat[sos],
             mode="markers",
-            marker={"size": SOS_SIZE, "color": STATUS_COLOURS["signal_lost"], "opacity": 0.6},
-            name=t("status.sos", lang),
+            marker={"size": SOS_SIZE, "color": STATUS_COLOURS[G.SIGNAL_LOST], "opacity": 0.6},
+            name=t("wall.sos", lang),
             hoverinfo="skip",
             showlegend=False,
         )
@@ -149,7 +146,7 @@ def client_config(lang: str, tz: str, ids: dict[str, str]) -> dict:
         "statusCodes": list(STATUS_CODES),
         "traceStatuses": list(TRACE_STATUSES),
         "sosTrace": SOS_TRACE,
-        "labels": {s: t(f"status.{s}", lang) for s in STATUS_CODES},
+        "labels": {s: label_of(GuardStatus, s, lang) for s in STATUS_CODES},
         "minUnit": t("unit.min", lang),
         "neverReported": t("wall.never_reported", lang),
         "clientError": t("error.page", lang),
@@ -195,7 +192,7 @@ def zone_rows(
             ZoneRow(
                 zone_id=zid,
                 name=str(getattr(z, name_col)),
-                colour=ZONE_COLOURS.get(zid, "#94a3b8"),
+                colour=zone_colour(zid),
                 on_duty=int(duty_n.get(zid, 0)),
                 on_post=int(post_n.get(zid, 0)),
                 alarms=int(alarm_n.get(zid, 0)),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 import dash
@@ -23,13 +22,14 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, html
 
 from dashboard.basemap import Projection
-from dashboard.i18n import CATALOGUE, DEFAULT_LANGUAGE, t
 from dashboard.ids import Ids, WallIds
+from dashboard.theme import priority_colour
+from shouwang.i18n import DEFAULT_LANGUAGE, label_of, t
+from shouwang.timeutil import epoch_of_iso
+from shouwang.vocab import IncidentKind
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("open", "dispatched", "on_scene")
-PRIORITY_COLOURS = {1: "#dc2626", 2: "#f97316", 3: "#eab308", 4: "#38bdf8", 5: "#94a3b8"}
 #: Incident traces after the SOS halo: halo (pulses while nobody is on scene), core, centre.
 INCIDENT_TRACES = ("incident_halo", "incident_core", "incident_centre")
 HALO_SIZE, CORE_SIZE, CENTRE_SIZE = 50, 28, 10
@@ -52,13 +52,11 @@ def incident_traces(lang: str) -> list[go.Scattermap]:
 
 
 def kind_text(kind: str, lang: str) -> str:
-    key = f"dispatch.kind.{kind}"
-    return t(key, lang) if key in CATALOGUE else kind
+    return label_of(IncidentKind, kind, lang)
 
 
 def _created(inc: Mapping[str, Any]) -> float | None:
-    iso = inc.get("created_at")
-    return None if not iso else datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    return epoch_of_iso(inc.get("created_at"))
 
 
 def incident_feed(
@@ -79,7 +77,7 @@ def incident_feed(
                 "id": inc["incident_id"],
                 "lon": round(x, 6),
                 "lat": round(y, 6),
-                "colour": PRIORITY_COLOURS.get(int(inc.get("priority") or 3), "#eab308"),
+                "colour": priority_colour(inc.get("priority")),
                 "waiting": inc["status"] != "on_scene",
                 "hover": [inc["incident_id"], kind, inc.get("priority"), state],
             }
@@ -136,7 +134,7 @@ def incident_lines(
         items.append(
             html.Li(
                 className="incident" + (" pulse" if waiting else ""),
-                style={"borderLeftColor": PRIORITY_COLOURS.get(int(inc.get("priority") or 3))},
+                style={"borderLeftColor": priority_colour(inc.get("priority"))},
                 children=[
                     html.Span(f"P{inc.get('priority')} {kind_text(inc['kind'], lang)}",
                               className="who"),

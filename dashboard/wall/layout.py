@@ -7,7 +7,6 @@ import json
 import pandas as pd
 from dash import dcc, html
 
-from dashboard.i18n import t
 from dashboard.ids import WallIds, attrs
 from dashboard.wall.figures import (
     LIST_LIMIT,
@@ -22,6 +21,7 @@ from dashboard.wall.figures import (
 )
 from dashboard.wall.incidents import incident_traces
 from dashboard.wall.sources import WallSources
+from shouwang.i18n import t
 
 SIDE_REFRESH_MS = 2000
 

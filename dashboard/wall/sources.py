@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from dashboard.basemap import Projection, base_layers, drawing_projection, project_geojson, view_of
 from dashboard.wall.coverage import ZoneCoverageJob
-from shouwang.context import ContextView
-
-if TYPE_CHECKING:
-    from shouwang.dispatch.service import DispatchService
+from shouwang.context import AppContext
+from shouwang.dispatch.reads import list_incidents
+from shouwang.dispatch.rules import OPEN_STATUSES
+from shouwang.dispatch.service import DispatchService
 
 # The wall's map area on a wall screen, less the side band (a little small: the view must fit).
 MAP_WIDTH_PX, MAP_HEIGHT_PX = 1100, 760
@@ -34,7 +34,7 @@ class WallSources:
     Attributes
     ----------
     states
-        Current guard states (the push relay's cached frame when it runs).
+        Current guard states (the push relay's cached frame).
     open_sos
         guard id → SOS time (epoch s).
     clock
@@ -60,14 +60,13 @@ class WallSources:
     zoom: float
     tiles_url: str | None
     tz: str
-    #: Open incidents (dispatch service views), None without the dispatch workflow.
-    incidents: Callable[[], list[dict]] | None = None
+    #: Open incidents (dispatch service views).
+    incidents: Callable[[], list[dict]]
 
     @classmethod
-    def from_context(cls, ctx: ContextView) -> WallSources:
+    def from_context(cls, ctx: AppContext) -> WallSources:
         ds = ctx.dataset
-        relay = ctx.extras.get("push")
-        states = relay.states if relay is not None else ctx.store.states
+        states = ctx.push.states
         project = drawing_projection(ctx.settings.MAP_TILES_CRS)
         base = base_layers(
             project_geojson(_geojson(ds.zones, ["zone_id", "name_zh"]), project),
@@ -89,7 +88,7 @@ class WallSources:
             zoom=zoom,
             tiles_url=ctx.settings.MAP_TILES_URL,
             tz=ctx.settings.TIMEZONE,
-            incidents=_open_incidents(getattr(ctx, "dispatch", None)),
+            incidents=_open_incidents(ctx.dispatch),
         )
 
     def zone_names(self, lang: str) -> dict[str, str]:
@@ -103,9 +102,6 @@ class WallSources:
         return dict(zip(states["guard_id"].astype(str), states["name"].astype(str), strict=True))
 
 
-def _open_incidents(service: DispatchService | None) -> Callable[[], list[dict[str, Any]]] | None:
-    if service is None:
-        return None
-    from shouwang.dispatch.reads import list_incidents
-
-    return lambda: list_incidents(service, status=["open", "dispatched", "on_scene"], limit=200)
+def _open_incidents(service: DispatchService) -> Callable[[], list[dict[str, Any]]]:
+    status = [s.value for s in OPEN_STATUSES]
+    return lambda: list_incidents(service, status=status, limit=200)

@@ -34,12 +34,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-import numpy.typing as npt
 
+from geo.distance import haversine_m
 from live.fixes import Fix, PreviousFix
 
-#: Mean Earth radius (IUGG), metres.
-EARTH_RADIUS_M = 6_371_008.8
 #: Half-width of the "no position" box around (0, 0), degrees.
 NULL_ISLAND_DEG = 1e-5
 #: Shortest time step used for the implied speed, seconds (phone clocks tick in seconds).
@@ -66,32 +64,6 @@ class Verdict(StrEnum):
     REJECT_FUTURE = "future"
     REJECT_INACCURATE = "inaccurate"
     REJECT_TOO_FAST = "too_fast"
-
-
-def haversine_m(
-    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
-) -> npt.NDArray[np.float64]:
-    """Great-circle distance in metres between points given in degrees; broadcasts.
-
-    Parameters
-    ----------
-    lat1, lon1, lat2, lon2 : array_like
-        Degrees WGS-84 (treated as a sphere of radius :data:`EARTH_RADIUS_M`; the error,
-        below 0.5 %, does not matter for a speed plausibility check).
-
-    Returns
-    -------
-    numpy.ndarray
-        Distances in metres.
-    """
-    phi1 = np.radians(np.asarray(lat1, dtype=float))
-    phi2 = np.radians(np.asarray(lat2, dtype=float))
-    dphi = phi2 - phi1
-    dlmb = np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
-    a = np.sin(dphi / 2.0) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2.0) ** 2
-    # Rounding can push a hair above 1 for antipodal points; arcsin would give NaN.
-    d_m: npt.NDArray[np.float64] = 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    return d_m
 
 
 def _static_verdicts(

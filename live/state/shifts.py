@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from shouwang.vocab import Shift
+
 DAY_START_H = 8
 NIGHT_START_H = 20
-SHIFTS = ("day", "night", "rotating")
+SHIFTS: tuple[str, ...] = tuple(s.value for s in Shift)
 
 
 def rotation_offset(guard_id: str) -> int:
@@ -58,8 +60,9 @@ def on_duty(
     parity = shift_date.toordinal() % 2
     kind = np.asarray(shifts)
     rotating_day = (np.asarray(offsets) + parity) % 2 == 0
-    works_day: npt.NDArray[np.bool_] = (kind == "day") | ((kind == "rotating") & rotating_day)
-    works_night: npt.NDArray[np.bool_] = (kind == "night") | ((kind == "rotating") & ~rotating_day)
+    rotating = kind == Shift.ROTATING.value
+    works_day: npt.NDArray[np.bool_] = (kind == Shift.DAY.value) | (rotating & rotating_day)
+    works_night: npt.NDArray[np.bool_] = (kind == Shift.NIGHT.value) | (rotating & ~rotating_day)
     return works_day if daytime else works_night
 
 

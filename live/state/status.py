@@ -6,38 +6,13 @@ Pure and vectorised over all guards; the store reads Redis and calls
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-EARTH_RADIUS_M = 6_371_008.8
+from geo.distance import haversine_m
+from shouwang.vocab import GuardStatus
 
-
-class GuardStatus(StrEnum):
-    """What the map shows for a guard."""
-
-    ON_POST = "on_post"
-    PATROLLING = "patrolling"
-    DISPATCHED = "dispatched"
-    OFF_DUTY = "off_duty"
-    SIGNAL_LOST = "signal_lost"
-
-
-def haversine_m(
-    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
-) -> npt.NDArray[np.float64]:
-    """Great-circle distance in metres, element-wise over arrays (degrees in)."""
-    phi1, lmb1, phi2, lmb2 = (
-        np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2)
-    )
-    a = (
-        np.sin((phi2 - phi1) / 2) ** 2
-        + np.cos(phi1) * np.cos(phi2) * np.sin((lmb2 - lmb1) / 2) ** 2
-    )
-    d_m: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-    return d_m
+__all__ = ["GuardStatus", "derive_status"]
 
 
 def derive_status(

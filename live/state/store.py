@@ -1,8 +1,11 @@
 """The live store: every guard's latest position and status, in Redis.
 
-One class, :class:`LiveStore`, owns every Redis key of the live layer (see
-``docs/design.md``). It is created once per process by the app factory and
-handed to whoever needs it; nothing else talks to these keys.
+One class, :class:`LiveStore`, owns every Redis key of the product (listed
+in :mod:`live.state.keys` and ``docs/design.md``). It is created once per
+process by the app factory and handed to whoever needs it; nothing else
+talks to these keys. The coordination steps several processes agree by
+(claims, once per tick, lock-out counters) are ``store.claims``; the
+dispatch marks (who is shown as sent where) are ``store.marks``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,14 @@ import redis
 from redis.typing import EncodableT
 
 from live.fixes import Fix, PreviousFix
+from live.state.claims import Claims
+from live.state.events import Event
+from live.state.marks import Marks
 from live.state.shifts import on_duty, rotation_offset
-from live.state.status import GuardStatus, derive_status
+from live.state.status import derive_status
+from shouwang.vocab import EventType
 
-__all__ = ["HISTORY_GROUP", "GuardStatus", "LiveStore", "RosterEntry"]
+__all__ = ["HISTORY_GROUP", "LiveStore", "RosterEntry"]
 
 HISTORY_GROUP = "history"
 _FIX_FIELDS = (
@@ -136,11 +143,17 @@ class LiveStore:
         self.clock = clock
         self._roster_cache: tuple[str | None, dict[str, RosterEntry]] = (None, {})
         self._device_index: dict[str, str] = {}
+        self.claims = Claims(client, self.key)
+        self.marks = Marks(client, self.key("dispatched"))
 
     # -- keys ---------------------------------------------------------------
     def key(self, name: str) -> str:
         """Full Redis key of ``name`` under this store's prefix."""
         return f"{self.prefix}{name}"
+
+    def ping(self) -> bool:
+        """Whether Redis answers (raises when it does not)."""
+        return bool(self.redis.ping())
 
     @property
     def positions_stream(self) -> str:
@@ -234,6 +247,13 @@ class LiveStore:
         return cast("list[str | None]", self.redis.hmget(self.key("device"), list(device_ids)))
 
     # -- fixes --------------------------------------------------------------
+    def latest_position(self, guard_id: str) -> tuple[float, float] | None:
+        """(lon, lat) of a guard's latest live fix; None before his first."""
+        fix = self.redis.hmget(self.key(f"fix:{guard_id}"), ["lon", "lat"])
+        lon, lat = cast("list[str | None]", fix)
+        # The store writes a fix's lon and lat together: both or neither.
+        return (float(lon), float(lat)) if lon and lat else None
+
     def previous_fixes(self, guard_ids: Sequence[str]) -> list[PreviousFix | None]:
         """Each guard's latest live fix as the filters need it."""
         pipe = self.redis.pipeline(transaction=False)
@@ -293,7 +313,7 @@ class LiveStore:
                 pipe.geoadd(self.key("onduty"), (fix.lon, fix.lat, gid))
             deltas.append({"guard_id": gid, "lon": fix.lon, "lat": fix.lat, "ts": fix.ts})
         if deltas:
-            pipe.publish(self.events_channel, json.dumps({"type": "fixes", "guards": deltas}))
+            pipe.publish(self.events_channel, Event(EventType.FIXES, {"guards": deltas}).to_json())
         pipe.execute()
 
     def _queue_alarm(self, pipe: redis.client.Pipeline, guard_id: str, fix: Fix) -> None:
@@ -309,19 +329,9 @@ class LiveStore:
             },
         )
         pipe.hset(self.key("sos"), guard_id, repr(fix.ts))
-        pipe.publish(
-            self.events_channel,
-            json.dumps(
-                {
-                    "type": "alarm",
-                    "guard_id": guard_id,
-                    "kind": fix.alarm or "sos",
-                    "ts": fix.ts,
-                    "lon": fix.lon,
-                    "lat": fix.lat,
-                }
-            ),
-        )
+        alarm = {"guard_id": guard_id, "kind": fix.alarm or "sos", "ts": fix.ts,
+                 "lon": fix.lon, "lat": fix.lat}  # fmt: skip
+        pipe.publish(self.events_channel, Event(EventType.ALARM, alarm).to_json())
 
     def record_alarms(self, items: Sequence[tuple[str, Fix]]) -> None:
         """Raise the alarms carried by fixes that were not accepted as positions.
@@ -336,9 +346,28 @@ class LiveStore:
             self._queue_alarm(pipe, gid, fix)
         pipe.execute()
 
-    def publish(self, event: Mapping[str, object]) -> None:
-        """Announce an event (JSON object with a ``type``) to every process's push layer."""
-        self.redis.publish(self.events_channel, json.dumps(event, ensure_ascii=False))
+    def publish(self, event: Event | Mapping[str, object]) -> None:
+        """Announce an event (or a JSON object with a ``type``) to every process's event bus."""
+        if not isinstance(event, Event):
+            event = Event.of(event)
+        self.redis.publish(self.events_channel, event.to_json())
+
+    def subscribe_events(self) -> redis.client.PubSub:
+        """A subscription to the events channel, returned once Redis has confirmed it.
+
+        From then on every event published is delivered to it (the event bus
+        relies on this to promise nothing published after it connected is lost).
+        """
+        pubsub = self.redis.pubsub()  # not ignoring: the confirmation is read here
+        try:
+            pubsub.subscribe(self.events_channel)
+            reply = pubsub.get_message(timeout=5.0)
+            if reply is None or reply.get("type") != "subscribe":
+                raise redis.TimeoutError("Redis did not confirm the subscription to events")
+        except BaseException:
+            pubsub.close()
+            raise
+        return pubsub
 
     def count_rejections(self, reasons: Mapping[str, int]) -> None:
         """Add to the per-reason counters of rejected fixes."""
@@ -427,9 +456,8 @@ class LiveStore:
         if removed:
             pipe.zrem(self.key("onduty"), *removed)
         if added or removed:
-            pipe.publish(
-                self.events_channel, json.dumps({"type": "duty", "on": added, "off": removed})
-            )
+            changed = Event(EventType.DUTY, {"on": added, "off": removed})
+            pipe.publish(self.events_channel, changed.to_json())
         pipe.execute()
         return added, removed
 
@@ -445,15 +473,6 @@ class LiveStore:
             sort="ASC",
         )
         return [(gid, float(dist)) for gid, dist in cast("list[tuple[str, float]]", hits)]
-
-    # -- dispatch marks (the dispatch workflow builds on these) -------------
-    def mark_dispatched(self, guard_id: str, incident_id: str) -> None:
-        """Show a guard as dispatched to an incident."""
-        self.redis.hset(self.key("dispatched"), guard_id, incident_id)
-
-    def clear_dispatched(self, guard_id: str) -> None:
-        """The guard is free again."""
-        self.redis.hdel(self.key("dispatched"), guard_id)
 
     # -- reads --------------------------------------------------------------
     def states(self, now: float | None = None) -> pd.DataFrame:

@@ -31,18 +31,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import redis
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from live.state.claims import Claims
+from shouwang.errors import TooManyAttempts, Unauthenticated
 from shouwang.records import audit
-from shouwang.records.fieldops_tables import guard_pins, guard_signins, utc
+from shouwang.records.fieldops_tables import guard_pins, guard_signins
 from shouwang.records.tables import guards
+from shouwang.timeutil import utc
 
 __all__ = [
-    "AuthError",
     "GuardAuth",
     "GuardSession",
     "demo_pin",
@@ -59,25 +60,6 @@ __all__ = [
 DEMO_SCRYPT = (2**8, 8, 1)
 ADMIN_SCRYPT = (2**14, 8, 1)
 _TOKEN_SALT = "shouwang.guard-token"
-
-
-class AuthError(Exception):
-    """Sign-in or token refused.
-
-    Attributes
-    ----------
-    status : int
-        401 (bad PIN, bad token) or 429 (locked out).
-    code : str
-        ``bad_credentials``, ``locked_out``, ``invalid_token``, ``token_expired``.
-    retry_after_s : int or None
-        Seconds until a locked-out device may try again.
-    """
-
-    def __init__(self, status: int, code: str, message: str, retry_after_s: int | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -183,10 +165,9 @@ class GuardAuth:
     ----------
     engine
         Records database (``guard_pins``, ``guard_signins``).
-    redis_client
-        Redis (failed-PIN counters under ``{prefix}pinfail:{device_id}``).
-    prefix
-        Redis key prefix (``STORE_PREFIX``).
+    claims
+        The live store's coordination keys (``store.claims``): failed-PIN
+        counters under ``pinfail:{device_id}``.
     secret_key
         Token signing secret (:func:`load_secret_key`).
     device_guard
@@ -202,9 +183,8 @@ class GuardAuth:
     def __init__(
         self,
         engine: Engine,
-        redis_client: redis.Redis,
+        claims: Claims,
         *,
-        prefix: str,
         secret_key: str,
         device_guard: Callable[[str], str | None],
         clock: Callable[[], float],
@@ -213,8 +193,7 @@ class GuardAuth:
         window_s: int = 900,
     ) -> None:
         self.engine = engine
-        self.redis = redis_client
-        self.prefix = prefix
+        self.claims = claims
         self.device_guard = device_guard
         self.clock = clock
         self.token_max_age_s = token_max_age_s
@@ -267,12 +246,13 @@ class GuardAuth:
             ).first()
 
     # -- sign-in ----------------------------------------------------------------
-    def _fail_key(self, device_id: str) -> str:
-        return f"{self.prefix}pinfail:{device_id}"
+    @staticmethod
+    def _fail_key(device_id: str) -> str:
+        return f"pinfail:{device_id}"
 
     def failures(self, device_id: str) -> int:
         """Failed PINs counted for a device in the current window."""
-        return int(self.redis.get(self._fail_key(device_id)) or 0)
+        return self.claims.failures(self._fail_key(device_id))
 
     def _record(
         self, device_id: str, guard_id: str | None, ok: bool, reason: str, remote: str
@@ -296,35 +276,30 @@ class GuardAuth:
 
         Raises
         ------
-        AuthError
-            429 ``locked_out`` when the device has used up its failures (the
-            PIN is not even checked), 401 ``bad_credentials`` for an unknown
+        Unauthenticated, TooManyAttempts
+            TooManyAttempts ``locked_out`` when the device has used up its failures (the
+            PIN is not even checked), Unauthenticated ``bad_credentials`` for an unknown
             device or a wrong PIN (one message for both, so the answer does
             not tell which device ids exist).
         """
         key = self._fail_key(device_id)
         if self.failures(device_id) >= self.max_failures:
-            ttl = self.redis.ttl(key)
+            ttl = self.claims.window_left_s(key)
             self._record(device_id, None, False, "locked_out", remote_addr)
-            raise AuthError(
-                429,
+            raise TooManyAttempts(
                 "locked_out",
                 "too many wrong PINs from this device; try again later",
-                retry_after_s=max(int(ttl), 1),
+                max(int(ttl), 1),
             )
         guard_id = self.device_guard(device_id)
         row = self._pin_row(guard_id) if guard_id else None
         if row is None or not verify_pin(pin, row.pin_hash):
-            pipe = self.redis.pipeline(transaction=True)
-            # The window starts at the first failure (SET NX EX works on every Redis version).
-            pipe.set(key, 0, ex=self.window_s, nx=True)
-            pipe.incr(key)
-            pipe.execute()
+            self.claims.add_failure(key, window_s=self.window_s)
             reason = "unknown_device" if guard_id is None else "bad_pin"
             self._record(device_id, guard_id, False, reason, remote_addr)
-            raise AuthError(401, "bad_credentials", "device id or PIN is wrong")
+            raise Unauthenticated("bad_credentials", "device id or PIN is wrong")
         assert guard_id is not None  # its PIN row was found
-        self.redis.delete(key)
+        self.claims.clear(key)
         self._record(device_id, guard_id, True, "ok", remote_addr)
         token = self._serializer.dumps({"g": guard_id, "d": device_id, "v": int(row.version)})
         return guard_id, token
@@ -334,24 +309,26 @@ class GuardAuth:
 
         Raises
         ------
-        AuthError
-            401 ``invalid_token`` (missing, forged, for a device no longer the
+        Unauthenticated
+            Unauthenticated ``invalid_token`` (missing, forged, for a device no longer the
             guard's, or signed before a PIN change) or ``token_expired``.
         """
         if not token:
-            raise AuthError(401, "invalid_token", "sign in first: no guard token")
+            raise Unauthenticated("invalid_token", "sign in first: no guard token")
         try:
             data = self._serializer.loads(token, max_age=int(self.token_max_age_s))
         except SignatureExpired as exc:
-            raise AuthError(401, "token_expired", "the session has expired; sign in again") from exc
+            raise Unauthenticated(
+                "token_expired", "the session has expired; sign in again"
+            ) from exc
         except BadSignature as exc:
-            raise AuthError(401, "invalid_token", "the guard token is not valid") from exc
+            raise Unauthenticated("invalid_token", "the guard token is not valid") from exc
         guard_id, device_id = data.get("g"), data.get("d")
         if not guard_id or self.device_guard(device_id) != guard_id:
-            raise AuthError(401, "invalid_token", "the token's device is not this guard's")
+            raise Unauthenticated("invalid_token", "the token's device is not this guard's")
         row = self._pin_row(guard_id)
         if row is None or int(row.version) != data.get("v"):
-            raise AuthError(401, "invalid_token", "the PIN has changed; sign in again")
+            raise Unauthenticated("invalid_token", "the PIN has changed; sign in again")
         return GuardSession(guard_id=guard_id, device_id=device_id)
 
 

@@ -11,12 +11,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-UNIT_KINDS = ("government", "residential", "school", "liquor", "commercial")
-INCIDENT_KINDS = ("burglary", "theft_from_vehicle", "bike_theft", "pickpocketing", "fraud",
-                  "vandalism", "other_theft")  # fmt: skip
+from shouwang.vocab import PREVENTABLE_KINDS, Mobility, Shift, UnitKind
+
+# The files' code columns take the vocabulary's values (the historical incidents
+# are the preventable kinds only).
+UNIT_KINDS: tuple[str, ...] = tuple(k.value for k in UnitKind)
+INCIDENT_KINDS: tuple[str, ...] = tuple(k.value for k in PREVENTABLE_KINDS)
 STREET_KINDS = ("road", "lane", "gate_link")
-SHIFTS = ("day", "night", "rotating")
-MOBILITY = ("foot", "ebike")
+SHIFTS: tuple[str, ...] = tuple(s.value for s in Shift)
+MOBILITY: tuple[str, ...] = tuple(m.value for m in Mobility)
 GATE_ON_WALL_M = 2.0  # a gate further than this from its unit's wall is misplaced
 POST_NEAR_GATE_M = 50.0
 INCIDENT_NEAR_M = 10.0  # slack for an incident said to be in a unit / zone
@@ -62,7 +65,7 @@ SPECS = {
               "phone": "str", "shift": "str", "licensed": "bool", "post_gate_id": "str",
               "post_lon": "float", "post_lat": "float", "mobility": "str"},
              ("guard_id", "name", "unit_id", "device_id", "shift", "licensed", "post_lon",
-              "post_lat"), (), {"shift": SHIFTS, "mobility": MOBILITY}, {"mobility": "foot"}),
+              "post_lat"), (), {"shift": SHIFTS, "mobility": MOBILITY}, {"mobility": Mobility.FOOT.value}),
         Spec("incidents", "incidents.csv", "incident_id",
              {"incident_id": "str", "kind": "str", "occurred_at": "datetime", "lon": "float",
               "lat": "float", "unit_id": "str", "zone_id": "str", "description": "str"},

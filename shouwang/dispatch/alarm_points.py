@@ -23,10 +23,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from shouwang.dataset import Dataset, row_tuples
-from shouwang.dispatch.service import DispatchError, DispatchService
+from shouwang.dispatch.rules import ENDED_STATUSES
+from shouwang.dispatch.service import DispatchService
+from shouwang.errors import Forbidden
 from shouwang.records.audit import Actor
-from shouwang.records.dispatch_tables import alarm_points, utc
+from shouwang.records.dispatch_tables import alarm_points
 from shouwang.records.tables import incidents
+from shouwang.timeutil import utc
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +110,8 @@ def raise_alarm(
 
     Raises
     ------
-    DispatchError
-        403 ``bad_alarm_key`` for an unknown or inactive key (nothing stored).
+    DomainError
+        Forbidden ``bad_alarm_key`` for an unknown or inactive key (nothing stored).
     """
     with service.engine.connect() as conn:
         point = conn.execute(
@@ -125,11 +128,11 @@ def raise_alarm(
                 .select_from(incidents.join(incident_dispatch, d.incident_id == incidents.c.incident_id))
                 .where(incidents.c.source == "alarm_point")
                 .where(d.source_ref == point["point_id"])
-                .where(incidents.c.status.not_in(["closed", "cancelled"]))
+                .where(incidents.c.status.not_in([s.value for s in ENDED_STATUSES]))
                 .limit(1)
             ).scalar_one_or_none()  # fmt: skip
     if point is None:
-        raise DispatchError(403, "bad_alarm_key", "unknown or inactive alarm key")
+        raise Forbidden("bad_alarm_key", "unknown or inactive alarm key")
     if open_id is not None:
         return service.get(open_id), False
     body = {"kind": kind, "priority": 1, "lon": point["lon"], "lat": point["lat"],

@@ -1,41 +1,48 @@
 """Timers, escalation, SOS intake and arrival detection: the dispatch background job.
 
-:class:`EscalationJob` runs two threads per process:
+:class:`EscalationJob` does two things in every process:
 
-* a ticker, every ``every_s`` (1 s), on the service's clock (tests move it):
+* its thread ticks every ``every_s`` (1 s), on the service's clock (tests move it):
   SOS alarms without an incident get one (:func:`sos_intake`), unowned SOS
   incidents escalate every ``SOS_ESCALATE_S`` (:func:`escalate_sos`),
   assignments not acknowledged within ``ACK_TIMEOUT_S`` time out and the next
   guard is offered (:func:`ack_timeouts`), open incidents with nobody sent
   for ``UNASSIGNED_ALERT_S`` are announced (:func:`unassigned_alerts`), and
   every 30 ticks the Redis marks are rebuilt from SQL;
-* a listener on the store's events channel: ``alarm`` events bring SOS in at
-  once, ``fixes`` events detect arrival within ``ARRIVAL_RADIUS_M``
-  (:func:`arrivals`).
+* a handler on the process's event bus (:meth:`EscalationJob.listen_on`):
+  ``alarm`` events bring SOS in at once, ``fixes`` events detect arrival
+  within ``ARRIVAL_RADIUS_M`` (:func:`arrivals`). A failure here is logged by
+  the bus and the next event is handled as usual; an SOS missed while Redis
+  was away is taken in by the ticker's :func:`scan_sos`.
 
 Several processes may run this job at once. Every change is a conditional
 SQL update (``... WHERE status = 'assigned'``, ``WHERE sos_level < n``), so
 exactly one process makes it and only that one announces it; SOS incidents
-carry a unique ``dedup_key``; a Redis ``SET NX`` per tick second saves the
-others the work.
+carry a unique ``dedup_key``; a store claim per tick second
+(:meth:`live.state.claims.Claims.once_per_tick`) saves the others the work.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
-from typing import Any, cast
+from typing import Any
 
-import redis
 import sqlalchemy as sa
 
-from live.state.status import haversine_m
-from shouwang.dispatch.service import DispatchError, DispatchService
+from geo.distance import haversine_m
+from live.state.bus import EventBus
+from live.state.events import Event
+from shouwang.dispatch.rules import ENDED_STATUSES
+from shouwang.dispatch.service import DispatchService
+from shouwang.errors import Conflict, DomainError, NotFound
+from shouwang.jobs import ThreadJob
 from shouwang.records import audit
 from shouwang.records.audit import SYSTEM, Actor
-from shouwang.records.dispatch_tables import assignments, epoch, incident_dispatch, utc
+from shouwang.records.dispatch_tables import assignments, incident_dispatch
 from shouwang.records.tables import incidents
+from shouwang.timeutil import epoch, utc
+from shouwang.vocab import EventType
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +56,7 @@ __all__ = [
     "unassigned_alerts",
 ]
 
-_ENDED = ("closed", "cancelled")
+_ENDED = tuple(s.value for s in ENDED_STATUSES)
 
 
 # ---------------------------------------------------------------- SOS
@@ -74,15 +81,10 @@ def sos_intake(
         return None
     dedup = f"sos:{guard_id}:{ts:.3f}"
     # A short work claim: a process that dies mid-way leaves it to the next tick.
-    if not service.store.redis.set(service.store.key(f"dispatch:{dedup}"), "1", nx=True, px=10_000):
+    if not service.store.claims.take(f"dispatch:{dedup}", ttl_ms=10_000):
         return None
     if lon is None or lat is None:
-        # The store writes a fix's lon and lat together.
-        fix = cast(
-            "list[str]",
-            service.store.redis.hmget(service.store.key(f"fix:{guard_id}"), ["lon", "lat"]),
-        )
-        lon, lat = (float(fix[0]), float(fix[1])) if fix[0] else (entry.post_lon, entry.post_lat)
+        lon, lat = service.store.latest_position(guard_id) or (entry.post_lon, entry.post_lat)
     x0, y0, x1, y1 = service.places.extent
     note = ""
     if not (x0 <= lon <= x1 and y0 <= lat <= y1):  # never lose an SOS to a wild fix
@@ -131,8 +133,8 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
 
     Raises
     ------
-    DispatchError
-        404 ``no_open_sos``; 409 ``sos_owned`` (details name the owner) when
+    DomainError
+        NotFound ``no_open_sos``; Conflict ``sos_owned`` (details name the owner) when
         someone else was first. Acknowledging one's own SOS again is fine.
     """
     incident_id = _open_sos_incident(service, guard_id)
@@ -140,7 +142,7 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
         res = sos_intake(service, guard_id, service.store.open_sos()[guard_id])
         incident_id = res[0]["incident_id"] if res else _open_sos_incident(service, guard_id)
     if incident_id is None:
-        raise DispatchError(404, "no_open_sos", f"guard {guard_id} has no open SOS")
+        raise NotFound("no_open_sos", f"guard {guard_id} has no open SOS")
     now = service.clock()
     with service.transaction() as conn:
         won = conn.execute(
@@ -160,15 +162,15 @@ def ack_sos(service: DispatchService, actor: Actor, guard_id: str) -> dict[str, 
             sa.select(incident_dispatch.c.sos_owner).where(incident_dispatch.c.incident_id == incident_id)
         ).scalar_one()  # fmt: skip
     if not won and owner != actor.name:
-        raise DispatchError(
-            409,
+        raise Conflict(
             "sos_owned",
             f"{owner} has already acknowledged this SOS",
             [{"field": "guard_id", "problem": f"acknowledged by {owner}", "owner": owner}],
-            {"owner": owner, "incident_id": incident_id},
+            owner=owner,
+            incident_id=incident_id,
         )
     if won:
-        service.publish([{"type": "sos_acknowledged", "incident_id": incident_id,
+        service.publish([{"type": EventType.SOS_ACKNOWLEDGED, "incident_id": incident_id,
                           "guard_id": guard_id, "owner": actor.name, "at": now}])  # fmt: skip
     return service.get(incident_id)
 
@@ -202,7 +204,7 @@ def escalate_sos(service: DispatchService, now: float) -> list[dict]:
                 service.timeline_event(conn, iid, now, "sos_escalated", SYSTEM, guard_id=gid,
                                        detail={"level": due, "waited_s": round(waited, 1)})  # fmt: skip
         if won:
-            events.append({"type": "sos_escalated", "incident_id": iid, "guard_id": gid,
+            events.append({"type": EventType.SOS_ESCALATED, "incident_id": iid, "guard_id": gid,
                            "level": due, "unacknowledged_for_s": round(waited, 1), "at": now})  # fmt: skip
     service.publish(events)
     return events
@@ -222,12 +224,12 @@ def ack_timeouts(service: DispatchService, now: float) -> list[dict]:
         try:
             done = service.transition(SYSTEM, aid, "timed_out", at=now,
                                       detail={"after_s": service.ack_timeout_s})  # fmt: skip
-        except DispatchError:  # acknowledged meanwhile, or another process was first
+        except DomainError:  # acknowledged meanwhile, or another process was first
             continue
         offer = (
             _offer(service, iid, now, after=aid) if done["incident_status"] not in _ENDED else None
         )
-        events.append({"type": "assignment_timeout", "assignment_id": aid, "incident_id": iid,
+        events.append({"type": EventType.ASSIGNMENT_TIMEOUT, "assignment_id": aid, "incident_id": iid,
                        "guard_id": gid, "at": now, "offer": offer})  # fmt: skip
     service.publish(events)
     return events
@@ -279,7 +281,7 @@ def unassigned_alerts(service: DispatchService, now: float) -> list[dict]:
                 .values(unassigned_alerted_at=utc(now))
             ).rowcount  # fmt: skip
         if won:
-            events.append({"type": "incident_unassigned", "incident_id": iid, "priority": priority,
+            events.append({"type": EventType.INCIDENT_UNASSIGNED, "incident_id": iid, "priority": priority,
                            "unassigned_for_s": round(now - epoch(unassigned_since), 1), "at": now})  # fmt: skip
     service.publish(events)
     return events
@@ -324,13 +326,13 @@ def arrivals(service: DispatchService, guards: list[dict]) -> list[dict]:
         try:
             done.append(service.transition(SYSTEM, aid, "on_scene", arrival="auto",
                                            detail={"distance_m": round(float(d), 1)}))  # fmt: skip
-        except DispatchError:
+        except DomainError:
             continue
     return done
 
 
 # ---------------------------------------------------------------- the job
-class EscalationJob:
+class EscalationJob(ThreadJob):
     """The dispatch background job of one process (see the module text).
 
     Parameters
@@ -344,15 +346,16 @@ class EscalationJob:
         Rebuild the Redis marks from SQL every this many ticks.
     """
 
+    name = "dispatch-timers"
+
     def __init__(
         self, service: DispatchService, *, every_s: float = 1.0, resync_every: int = 30
     ) -> None:
+        super().__init__()
         self.service = service
         self.every_s = every_s
         self.resync_every = resync_every
         self.ticks = 0
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
 
     def tick(self, now: float | None = None) -> dict[str, list]:
         """One round of every timer; returns the events it announced."""
@@ -360,7 +363,7 @@ class EscalationJob:
         now = s.clock() if now is None else now
         out: dict[str, list] = {}
         # One process per clock second does the round; the others skip it.
-        if not s.store.redis.set(s.store.key(f"dispatch:tick:{int(now)}"), "1", nx=True, ex=10):
+        if not s.store.claims.once_per_tick("dispatch:tick", now, ttl_s=10):
             return out
         self.ticks += 1
         scan_sos(s)
@@ -371,56 +374,19 @@ class EscalationJob:
             s.marks.rebuild(s.engine)
         return out
 
-    def handle_event(self, data: str) -> None:
-        """Take one message of the events channel (``alarm`` and ``fixes`` matter here)."""
-        try:
-            event = json.loads(data)
-            kind = event.get("type")
-        except (ValueError, AttributeError):
-            return
-        if kind == "alarm" and event.get("kind", "sos") == "sos":
-            sos_intake(self.service, str(event["guard_id"]), float(event["ts"]),
-                       float(event["lon"]), float(event["lat"]))  # fmt: skip
-        elif kind == "fixes":
+    def listen_on(self, bus: EventBus) -> None:
+        """Take ``alarm`` and ``fixes`` events of ``bus`` (SOS intake, arrivals)."""
+        bus.subscribe(self.handle_event, [EventType.ALARM, EventType.FIXES], name="dispatch")
+
+    def handle_event(self, event: Event) -> None:
+        """Take one event (``alarm`` and ``fixes`` matter here)."""
+        if event.type == EventType.ALARM and event.get("kind", "sos") == "sos":
+            sos_intake(self.service, str(event.get("guard_id")), float(event.get("ts")),
+                       float(event.get("lon")), float(event.get("lat")))  # fmt: skip
+        elif event.type == EventType.FIXES:
             arrivals(self.service, list(event.get("guards", ())))
 
-    def start(self) -> None:
-        """Start the ticker and the listener threads."""
-        self._stop.clear()
-        for name, target in (("dispatch-tick", self._run_ticks), ("dispatch-listen", self._listen)):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def stop(self) -> None:
-        """Stop both threads (within about half a second)."""
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(5)
-        self._threads.clear()
-
-    def _run_ticks(self) -> None:
+    def _run(self) -> None:
         while not self._stop.wait(self.every_s):
-            try:
+            with self._round("dispatch tick"):
                 self.tick()
-            except Exception:  # keep ticking; the log says what went wrong
-                log.exception("dispatch tick failed")
-
-    def _listen(self) -> None:
-        store = self.service.store
-        while not self._stop.is_set():
-            pubsub = store.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(store.events_channel)
-                while not self._stop.is_set():
-                    message = pubsub.get_message(timeout=0.5)
-                    if message is not None and message["type"] == "message":
-                        try:
-                            self.handle_event(message["data"])
-                        except Exception:
-                            log.exception("dispatch: event failed")
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                log.warning("dispatch: events channel lost (%s); resubscribing", exc)
-                self._stop.wait(1.0)
-            finally:
-                pubsub.close()

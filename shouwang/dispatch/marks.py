@@ -2,11 +2,10 @@
 
 The store's ``dispatched`` hash (guard → incident id) is what the map wall
 and the nearest-guard ranking read to show a guard as busy. The dispatch
-service claims a guard with ``HSETNX`` on that hash — one atomic step, so of
-two dispatchers (in any processes) sending the same guard at once exactly
-one wins. ``live/state/store.py`` offers only unconditional ``mark_dispatched``, so
-this helper works on ``store.redis`` with ``store.key("dispatched")``,
-keeping the key's name and meaning the store's.
+service claims a guard with the store's atomic
+:meth:`live.state.marks.Marks.claim` (``store.marks``), so of two dispatchers
+(in any processes) sending the same guard at once exactly one wins, and
+frees him with a compare-and-delete.
 
 SQL is the truth: :meth:`DispatchMarks.rebuild` puts the marks of every
 active assignment back after Redis lost them.
@@ -16,12 +15,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from live.state.store import LiveStore
+from shouwang.dispatch.rules import ENDED_STATUSES
 from shouwang.records.dispatch_tables import assignments
 from shouwang.records.tables import incidents
 
@@ -29,39 +28,27 @@ log = logging.getLogger(__name__)
 
 __all__ = ["DispatchMarks"]
 
-# Compare-and-delete: free a guard only if the mark is still this incident's.
-_RELEASE = """
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  return redis.call('HDEL', KEYS[1], ARGV[1])
-end
-return 0
-"""
-
 
 class DispatchMarks:
     """Claims and releases of guards on the store's ``dispatched`` hash."""
 
     def __init__(self, store: LiveStore) -> None:
         self.store = store
-        self.key = store.key("dispatched")
-        self._release = store.redis.register_script(_RELEASE)
 
     def claim(self, guard_id: str, incident_id: str) -> bool:
         """Atomically mark a free guard as sent to ``incident_id``; False if he is taken."""
-        return bool(self.store.redis.hsetnx(self.key, guard_id, incident_id))
+        return self.store.marks.claim(guard_id, incident_id)
 
     def release(self, guard_id: str, incident_id: str) -> None:
         """Free a guard, if his mark is still ``incident_id``'s."""
         try:
-            self._release(keys=[self.key], args=[guard_id, incident_id])
+            self.store.marks.release(guard_id, incident_id)
         except Exception:  # the periodic rebuild clears it later
             log.exception("could not release %s from %s", guard_id, incident_id)
 
     def holders(self, guard_ids: Sequence[str]) -> list[str | None]:
         """The incident each guard is marked for (None: free)."""
-        if not guard_ids:
-            return []
-        return cast("list[str | None]", self.store.redis.hmget(self.key, list(guard_ids)))
+        return self.store.marks.holders(guard_ids)
 
     def rebuild(self, engine: Engine, *, remove_ended: bool = False) -> int:
         """Put every active assignment's mark back into Redis; returns their number.
@@ -76,21 +63,18 @@ class DispatchMarks:
                     assignments.c.active
                 )
             ).all()
-            marks = self.store.redis.hgetall(self.key)
+            marks = self.store.marks.all()
             ended: set[str] = set()
             if remove_ended and marks:
                 ended = set(
                     conn.execute(
                         sa.select(incidents.c.incident_id)
                         .where(incidents.c.incident_id.in_(set(marks.values())))
-                        .where(incidents.c.status.in_(["closed", "cancelled"]))
+                        .where(incidents.c.status.in_([s.value for s in ENDED_STATUSES]))
                     ).scalars()
                 )
-        pipe = self.store.redis.pipeline(transaction=False)
-        for gid, iid in active:
-            pipe.hset(self.key, gid, iid)
-        for gid, iid in marks.items():
-            if iid in ended:
-                pipe.hdel(self.key, gid)
-        pipe.execute()
+        self.store.marks.put(
+            [(gid, iid) for gid, iid in active],
+            remove=[gid for gid, iid in marks.items() if iid in ended],
+        )
         return len(active)

@@ -10,28 +10,24 @@ import csv
 import io
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 import sqlalchemy as sa
 
-from shouwang.dispatch.rules import response_times
-from shouwang.labels import (
-    ASSIGNMENT_STATUS_LABELS_ZH,
-    INCIDENT_KIND_LABELS_ZH,
-    INCIDENT_STATUS_LABELS_ZH,
-    SOURCE_LABELS_ZH,
-    label,
-)
-from shouwang.records.dispatch_tables import (
-    assignments,
-    epoch,
-    incident_dispatch,
-    incident_events,
-    utc,
-)
+from shouwang.dispatch.rules import ENDED_STATUSES, response_times
+from shouwang.i18n import label_of
+from shouwang.records.dispatch_tables import assignments, incident_dispatch, incident_events
 from shouwang.records.tables import incidents
+from shouwang.timeutil import epoch, iso_z, utc
+from shouwang.vocab import (
+    LIVE_SOURCES,
+    AssignmentStatus,
+    IncidentKind,
+    IncidentSource,
+    IncidentStatus,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -39,7 +35,7 @@ if TYPE_CHECKING:
     from live.state.store import LiveStore
 
 
-class IncidentSource(Protocol):
+class DispatchView(Protocol):
     """What the reads need of the dispatch service (which imports this module)."""
 
     @property
@@ -58,13 +54,11 @@ __all__ = [
     "export_frame",
     "export_geojson",
     "incident_views",
-    "iso",
     "list_incidents",
     "response_frame",
     "response_stats",
 ]
 
-LIVE_SOURCES = ("dispatcher", "alarm_point", "sos", "guard_report")
 _JOINED = incidents.outerjoin(
     incident_dispatch, incident_dispatch.c.incident_id == incidents.c.incident_id
 )
@@ -72,13 +66,6 @@ _INCIDENT_COLS = [
     *incidents.c,
     *(c for c in incident_dispatch.c if c.name != "incident_id"),
 ]
-
-
-def iso(ts: float | None) -> str | None:
-    """Epoch seconds → ISO-8601 UTC with ``Z`` (None stays None)."""
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _secs(now: float, since: float | None) -> float | None:
@@ -93,10 +80,10 @@ def _assignment_view(a: dict, names: dict[str, str], now: float, ack_timeout_s: 
         "guard_id": a["guard_id"],
         "name": names.get(a["guard_id"]),
         "status": a["status"],
-        "status_zh": label(ASSIGNMENT_STATUS_LABELS_ZH, a["status"]),
+        "status_zh": label_of(AssignmentStatus, a["status"]),
         "active": bool(a["active"]),
         "assigned_by": a["assigned_by"],
-        **{c: iso(v) for c, v in t.items()},
+        **{c: iso_z(v) for c, v in t.items()},
         "eta_s": a["eta_s"],
         "arrival": a["arrival"],
         "timed_out": a["status"] == "timed_out",
@@ -109,7 +96,7 @@ def _assignment_view(a: dict, names: dict[str, str], now: float, ack_timeout_s: 
 
 
 def incident_views(
-    service: IncidentSource, incident_ids: Sequence[str], *, timeline: bool = True
+    service: DispatchView, incident_ids: Sequence[str], *, timeline: bool = True
 ) -> list[dict[str, Any]]:
     """Full views of incidents (in the given order), as the API answers them."""
     if not incident_ids:
@@ -148,7 +135,7 @@ def incident_views(
     for e in erows:
         events.setdefault(e["incident_id"], []).append(
             {
-                "at": iso(epoch(e["at"])),
+                "at": iso_z(epoch(e["at"])),
                 "kind": e["kind"],
                 "guard_id": e["guard_id"],
                 "assignment_id": e["assignment_id"],
@@ -169,7 +156,7 @@ def incident_views(
     return out
 
 
-def _incident_view(r: dict[str, Any], now: float, service: IncidentSource) -> dict[str, Any]:
+def _incident_view(r: dict[str, Any], now: float, service: DispatchView) -> dict[str, Any]:
     status = r["status"]
     created = epoch(r["created_at"]) or epoch(r["occurred_at"])
     first_on_scene = epoch(r["first_on_scene_at"])
@@ -180,30 +167,30 @@ def _incident_view(r: dict[str, Any], now: float, service: IncidentSource) -> di
         sos = {
             "guard_id": r["sos_guard_id"],
             "owner": owner,
-            "owned_at": iso(epoch(r["sos_owned_at"])),
+            "owned_at": iso_z(epoch(r["sos_owned_at"])),
             "level": level,
-            "escalated": owner is None and level > 0 and status not in ("closed", "cancelled"),
+            "escalated": owner is None and level > 0 and status not in ENDED_STATUSES,
             "unacknowledged_for_s": _secs(now, created) if owner is None else None,
         }
     return {
         "incident_id": r["incident_id"],
         "kind": r["kind"],
-        "kind_zh": label(INCIDENT_KIND_LABELS_ZH, r["kind"]),
+        "kind_zh": label_of(IncidentKind, r["kind"]),
         "priority": r["priority"],
         "status": status,
-        "status_zh": label(INCIDENT_STATUS_LABELS_ZH, status),
+        "status_zh": label_of(IncidentStatus, status),
         "source": r["source"],
-        "source_zh": label(SOURCE_LABELS_ZH, r["source"]),
+        "source_zh": label_of(IncidentSource, r["source"]),
         "source_ref": r.get("source_ref"),
         "lon": r["lon"],
         "lat": r["lat"],
         "zone_id": r["zone_id"],
         "unit_id": r["unit_id"],
         "description": r["description"],
-        "created_at": iso(created),
+        "created_at": iso_z(created),
         "created_by": r.get("created_by"),
-        "first_on_scene_at": iso(first_on_scene),
-        "closed_at": iso(epoch(r.get("closed_at"))),
+        "first_on_scene_at": iso_z(first_on_scene),
+        "closed_at": iso_z(epoch(r.get("closed_at"))),
         "unassigned_for_s": _secs(now, epoch(r.get("unassigned_since")))
         if status == "open"
         else None,
@@ -238,7 +225,7 @@ def _filtered(
 
 
 def list_incidents(
-    service: IncidentSource, *, limit: int = 200, **filters: Any
+    service: DispatchView, *, limit: int = 200, **filters: Any
 ) -> list[dict[str, Any]]:
     """Incidents newest first, without timelines (filters: status, kind, source, since, until, zone)."""
     q = _filtered(sa.select(incidents.c.incident_id), **filters)
@@ -312,20 +299,20 @@ def export_frame(engine: Engine, roster_names: dict[str, str], **filters: Any) -
             {
                 "incident_id": r["incident_id"],
                 "kind": r["kind"],
-                "kind_zh": label(INCIDENT_KIND_LABELS_ZH, r["kind"]),
+                "kind_zh": label_of(IncidentKind, r["kind"]),
                 "priority": r["priority"],
                 "status": r["status"],
-                "status_zh": label(INCIDENT_STATUS_LABELS_ZH, r["status"]),
+                "status_zh": label_of(IncidentStatus, r["status"]),
                 "source": r["source"],
-                "source_zh": label(SOURCE_LABELS_ZH, r["source"]),
-                "created_at": iso(epoch(r["created_at"]) or epoch(r["occurred_at"])),
+                "source_zh": label_of(IncidentSource, r["source"]),
+                "created_at": iso_z(epoch(r["created_at"]) or epoch(r["occurred_at"])),
                 "lon": r["lon"],
                 "lat": r["lat"],
                 "zone_id": r["zone_id"],
                 "unit_id": r["unit_id"],
                 "description": r["description"],
-                "first_on_scene_at": iso(epoch(r["first_on_scene_at"])),
-                "closed_at": iso(epoch(r["closed_at"])),
+                "first_on_scene_at": iso_z(epoch(r["first_on_scene_at"])),
+                "closed_at": iso_z(epoch(r["closed_at"])),
                 "guards": ";".join(
                     f"{g} {roster_names.get(g, '')}".strip()
                     for g in dict.fromkeys(sent.get(r["incident_id"], []))

@@ -23,25 +23,35 @@ Incident::
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from shouwang.labels import INCIDENT_KIND_LABELS_ZH
+from shouwang.errors import Conflict
+from shouwang.vocab import (
+    LIVE_SOURCES,
+    AssignmentStatus,
+    Availability,
+    GuardStatus,
+    IncidentKind,
+    IncidentStatus,
+)
 
 __all__ = [
     "ACTIVE",
+    "ASSIGNMENT_CHAIN",
     "ASSIGNMENT_TRANSITIONS",
+    "ENDED_STATUSES",
     "INCIDENT_KINDS",
     "INCIDENT_TRANSITIONS",
     "MEASURES",
+    "OPEN_STATUSES",
     "SOURCES",
     "AssignmentStatus",
     "Availability",
-    "DispatchError",
     "IncidentStatus",
     "InvalidTransition",
     "availability",
@@ -52,40 +62,10 @@ __all__ = [
     "response_times",
 ]
 
-INCIDENT_KINDS: tuple[str, ...] = tuple(INCIDENT_KIND_LABELS_ZH)
-SOURCES: tuple[str, ...] = ("dispatcher", "alarm_point", "sos", "guard_report")
+#: Kinds and sources an incident of the live workflow may have (the vocabulary's).
+INCIDENT_KINDS: tuple[IncidentKind, ...] = tuple(IncidentKind)
+SOURCES = LIVE_SOURCES
 PRIORITIES: tuple[int, ...] = (1, 2, 3, 4, 5)  # 1 is the most urgent
-
-
-class AssignmentStatus(StrEnum):
-    """Where one guard is in answering one incident."""
-
-    ASSIGNED = "assigned"
-    ACKNOWLEDGED = "acknowledged"
-    EN_ROUTE = "en_route"
-    ON_SCENE = "on_scene"
-    CLEARED = "cleared"
-    DECLINED = "declined"
-    TIMED_OUT = "timed_out"
-    CANCELLED = "cancelled"
-
-
-class IncidentStatus(StrEnum):
-    """Where an incident is, as the console and the wall show it."""
-
-    OPEN = "open"
-    DISPATCHED = "dispatched"
-    ON_SCENE = "on_scene"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
-class Availability(StrEnum):
-    """Whether a guard can be sent."""
-
-    AVAILABLE = "available"  # on duty, on post or patrolling
-    BUSY = "busy"  # has an active assignment
-    NOT_AVAILABLE = "not_available"  # off duty, signal lost
 
 
 A, I = AssignmentStatus, IncidentStatus  # noqa: E741 - short names keep the tables readable
@@ -107,6 +87,16 @@ ACTIVE: frozenset[AssignmentStatus] = frozenset(
     {A.ASSIGNED, A.ACKNOWLEDGED, A.EN_ROUTE, A.ON_SCENE}
 )
 
+#: The chain a guard walks through an assignment, in order.
+ASSIGNMENT_CHAIN: tuple[AssignmentStatus, ...] = (
+    A.ASSIGNED, A.ACKNOWLEDGED, A.EN_ROUTE, A.ON_SCENE, A.CLEARED,
+)  # fmt: skip
+
+#: Incident states still being worked on (neither closed nor cancelled), in order.
+OPEN_STATUSES: tuple[IncidentStatus, ...] = (I.OPEN, I.DISPATCHED, I.ON_SCENE)
+#: Incident states that end it: nobody is sent any more.
+ENDED_STATUSES: tuple[IncidentStatus, ...] = (I.CLOSED, I.CANCELLED)
+
 #: Allowed incident transitions (derived by :func:`derive_incident_status` or by hand).
 INCIDENT_TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
     I.OPEN: frozenset({I.DISPATCHED, I.CLOSED, I.CANCELLED}),
@@ -126,30 +116,9 @@ class InvalidTransition(ValueError):
         super().__init__(f"{what} cannot go from {frm!r} to {to!r}")
 
 
-class DispatchError(Exception):
-    """A request the workflow refuses; the API answers it in the one error shape.
-
-    ``extra`` is added to the error object (e.g. ``candidates`` for ``guard_busy``).
-    """
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        details: Sequence[Mapping[str, Any]] = (),
-        extra: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.details = [dict(d) for d in details]
-        self.extra = dict(extra or {})
-
-
-def invalid_transition_error(exc: InvalidTransition) -> DispatchError:
-    """The 409 answer to a refused transition (details carry ``from`` and ``to``)."""
-    return DispatchError(
-        409,
+def invalid_transition_error(exc: InvalidTransition) -> Conflict:
+    """The Conflict for a refused transition (details carry ``from`` and ``to``)."""
+    return Conflict(
         "invalid_transition",
         str(exc),
         [{"field": "to", "problem": str(exc), "from": exc.frm, "to": exc.to}],
@@ -214,18 +183,20 @@ def availability(status: pd.Series, busy: pd.Series) -> pd.Series:
     Parameters
     ----------
     status
-        :class:`live.state.status.GuardStatus` values (``on_post``, ``patrolling``,
+        :class:`shouwang.vocab.GuardStatus` values (``on_post``, ``patrolling``,
         ``dispatched``, ``off_duty``, ``signal_lost``).
     busy
         True where the guard holds an active assignment (or dispatch mark).
     """
     s = status.astype(str).to_numpy()
     b = busy.fillna(False).astype(bool).to_numpy()
-    free = np.isin(s, ["on_post", "patrolling"])
+    G = GuardStatus
+    free = np.isin(s, [G.ON_POST.value, G.PATROLLING.value])
     out = np.where(free, Availability.AVAILABLE.value, Availability.NOT_AVAILABLE.value)
-    out = np.where(b | (s == "dispatched"), Availability.BUSY.value, out)
+    out = np.where(b | (s == G.DISPATCHED.value), Availability.BUSY.value, out)
     # A busy guard whose phone went quiet cannot be counted on either.
-    out = np.where(np.isin(s, ["off_duty", "signal_lost"]), Availability.NOT_AVAILABLE.value, out)
+    lost = np.isin(s, [G.OFF_DUTY.value, G.SIGNAL_LOST.value])
+    out = np.where(lost, Availability.NOT_AVAILABLE.value, out)
     return pd.Series(out, index=status.index)
 
 

@@ -37,35 +37,35 @@ from shouwang.dispatch.candidates import DispatchGeo
 from shouwang.dispatch.marks import DispatchMarks
 from shouwang.dispatch.rules import (
     ACTIVE,
+    ENDED_STATUSES,
     Availability,
-    DispatchError,
     InvalidTransition,
     check_assignment_transition,
     check_incident_transition,
     derive_incident_status,
     invalid_transition_error,
 )
+from shouwang.errors import Conflict, InvalidInput, NotFound
 from shouwang.geoservice import GeoService
 from shouwang.records import audit
 from shouwang.records.audit import Actor
-from shouwang.records.dispatch_tables import assignments, incident_dispatch, utc, write_event
+from shouwang.records.dispatch_tables import assignments, incident_dispatch, write_event
 from shouwang.records.tables import incidents
+from shouwang.timeutil import utc
+from shouwang.vocab import AssignmentStatus, EventType
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "DispatchError",
-    "DispatchService",
-]  # DispatchError re-exported from shouwang.dispatch.rules
+__all__ = ["DispatchService"]
 
 _STAMP = {  # assignment state → the column that records when it was reached
-    "acknowledged": "acknowledged_at",
-    "en_route": "en_route_at",
-    "on_scene": "on_scene_at",
-    "cleared": "cleared_at",
-    "declined": "ended_at",
-    "timed_out": "ended_at",
-    "cancelled": "ended_at",
+    AssignmentStatus.ACKNOWLEDGED: "acknowledged_at",
+    AssignmentStatus.EN_ROUTE: "en_route_at",
+    AssignmentStatus.ON_SCENE: "on_scene_at",
+    AssignmentStatus.CLEARED: "cleared_at",
+    AssignmentStatus.DECLINED: "ended_at",
+    AssignmentStatus.TIMED_OUT: "ended_at",
+    AssignmentStatus.CANCELLED: "ended_at",
 }
 
 
@@ -149,7 +149,7 @@ class DispatchService:
             .first()
         )
         if row is None:
-            raise DispatchError(404, "not_found", f"no incident {incident_id}")
+            raise NotFound("not_found", f"no incident {incident_id}")
         return row
 
     # ------------------------------------------------------------ incidents
@@ -169,12 +169,12 @@ class DispatchService:
 
         Raises
         ------
-        DispatchError
-            400 with every problem of ``body``.
+        DomainError
+            InvalidInput with every problem of ``body``.
         """
         fields, problems = self.places.validate_incident(body)
         if problems:
-            raise DispatchError(400, "invalid_request", "invalid incident", problems)
+            raise InvalidInput("invalid_request", "invalid incident", problems)
         if dedup_key and (existing := self._by_dedup(dedup_key)):
             return self.get(existing), False
         now = self.clock()
@@ -216,7 +216,7 @@ class DispatchService:
                 return self.get(existing), False  # another process was first
             raise
         incident = self.get(incident_id)
-        self.publish([{"type": "incident_created", "incident": _summary(incident)}])
+        self.publish([{"type": EventType.INCIDENT_CREATED, "incident": _summary(incident)}])
         return incident, True
 
     def _by_dedup(self, dedup_key: str) -> str | None:
@@ -233,7 +233,7 @@ class DispatchService:
 
         views = incident_views(self, [incident_id], timeline=timeline)
         if not views:
-            raise DispatchError(404, "not_found", f"no incident {incident_id}")
+            raise NotFound("not_found", f"no incident {incident_id}")
         return views[0]
 
     def where(self, incident_id: str) -> tuple[float, float] | None:
@@ -256,8 +256,8 @@ class DispatchService:
 
         Raises
         ------
-        DispatchError
-            404 unknown incident; 400 bad or unknown guard ids; 409
+        DomainError
+            NotFound unknown incident; InvalidInput bad or unknown guard ids; Conflict
             ``incident_closed``, ``guard_unavailable`` (off duty, signal lost) or
             ``guard_busy`` (already sent somewhere — ``candidates`` carries a
             fresh list of the nearest available guards).
@@ -271,15 +271,14 @@ class DispatchService:
         if not guard_ids or len(set(guard_ids)) != len(guard_ids) or len(guard_ids) > 20:
             problems.append({"field": "guard_ids", "problem": "give 1 to 20 distinct guard ids"})
         if problems:
-            raise DispatchError(400, "invalid_request", "invalid assignment", problems)
+            raise InvalidInput("invalid_request", "invalid assignment", problems)
         where = self.where(incident_id)
         if where is None:
-            raise DispatchError(404, "not_found", f"no incident {incident_id}")
+            raise NotFound("not_found", f"no incident {incident_id}")
         avail = self.places.availability(guard_ids)
         away = [g for g in guard_ids if avail.get(g) == Availability.NOT_AVAILABLE]
         if away:
-            raise DispatchError(
-                409,
+            raise Conflict(
                 "guard_unavailable",
                 "guard not available (off duty or signal lost)",
                 [{"field": "guard_ids", "problem": f"{g} is not available"} for g in away],
@@ -305,18 +304,17 @@ class DispatchService:
             raise
         return made
 
-    def _busy(self, guard_ids: Sequence[str], lon: float, lat: float) -> DispatchError:
+    def _busy(self, guard_ids: Sequence[str], lon: float, lat: float) -> Conflict:
         marks = self.marks.holders(guard_ids)
         details = [
             {"field": "guard_ids", "problem": f"{g} is busy", "guard_id": g, "incident_id": m}
             for g, m in zip(guard_ids, marks, strict=True)
         ]
-        return DispatchError(
-            409,
+        return Conflict(
             "guard_busy",
             "guard already sent to an incident; choose another",
             details,
-            {"candidates": self.places.candidates(lon, lat, exclude=guard_ids)},
+            candidates=self.places.candidates(lon, lat, exclude=guard_ids),
         )
 
     def _write_assignments(
@@ -327,10 +325,8 @@ class DispatchService:
         made = []
         with self.transaction() as conn:
             inc = self._lock_incident(conn, incident_id)
-            if inc["status"] in ("closed", "cancelled"):
-                raise DispatchError(
-                    409, "incident_closed", f"incident {incident_id} is {inc['status']}"
-                )
+            if inc["status"] in ENDED_STATUSES:
+                raise Conflict("incident_closed", f"incident {incident_id} is {inc['status']}")
             for g in guard_ids:
                 aid = f"A{uuid.uuid4().hex[:12].upper()}"
                 conn.execute(
@@ -352,7 +348,7 @@ class DispatchService:
             )
             new = self._settle_incident(conn, incident_id, inc["status"], now, actor)
         events = [
-            {"type": "assignment_changed", "incident_id": incident_id, "at": now,
+            {"type": EventType.ASSIGNMENT_CHANGED, "incident_id": incident_id, "at": now,
              "actor": actor.name, "from": None, "to": "assigned", **m}
             for m in made
         ]  # fmt: skip
@@ -402,8 +398,8 @@ class DispatchService:
 
         Raises
         ------
-        DispatchError
-            404 unknown assignment; 409 ``invalid_transition`` (details carry
+        DomainError
+            NotFound unknown assignment; Conflict ``invalid_transition`` (details carry
             ``from`` and ``to``) — nothing is changed then, in SQL or Redis.
         """
         with self.engine.connect() as conn:
@@ -411,15 +407,16 @@ class DispatchService:
                 sa.select(assignments).where(assignments.c.assignment_id == assignment_id)
             ).mappings().first()  # fmt: skip
         if a is None:
-            raise DispatchError(404, "not_found", f"no assignment {assignment_id}")
+            raise NotFound("not_found", f"no assignment {assignment_id}")
         try:
-            target = check_assignment_transition(a["status"], to).value
+            state = check_assignment_transition(a["status"], to)
         except InvalidTransition as exc:
             raise invalid_transition_error(exc) from None
+        target = state.value
         now = self.clock() if at is None else at
         incident_id, guard_id = a["incident_id"], a["guard_id"]
         values: dict[str, Any] = {"status": target, "active": target in ACTIVE,
-                                  _STAMP[target]: utc(now)}  # fmt: skip
+                                  _STAMP[state]: utc(now)}  # fmt: skip
         if target == "on_scene":
             values["arrival"] = arrival or "guard"
         with self.transaction() as conn:
@@ -453,7 +450,7 @@ class DispatchService:
             new = self._settle_incident(conn, incident_id, inc["status"], now, actor)
         if target not in ACTIVE:
             self.marks.release(guard_id, incident_id)
-        events = [{"type": "assignment_changed", "assignment_id": assignment_id,
+        events = [{"type": EventType.ASSIGNMENT_CHANGED, "assignment_id": assignment_id,
                    "incident_id": incident_id, "guard_id": guard_id, "from": a["status"],
                    "to": target, "at": now, "actor": actor.name}]  # fmt: skip
         if new != inc["status"]:
@@ -502,7 +499,7 @@ class DispatchService:
         for _, gid in active:
             self.marks.release(gid, incident_id)
         self._after_end(incident_id)
-        events = [{"type": "assignment_changed", "assignment_id": aid, "incident_id": incident_id,
+        events = [{"type": EventType.ASSIGNMENT_CHANGED, "assignment_id": aid, "incident_id": incident_id,
                    "guard_id": gid, "from": None, "to": "cancelled", "at": now,
                    "actor": actor.name} for aid, gid in active]  # fmt: skip
         self.publish([*events, _updated(incident_id, inc["status"], to, now)])
@@ -521,7 +518,7 @@ class DispatchService:
 
 
 def _updated(incident_id: str, frm: str, to: str, at: float) -> dict[str, Any]:
-    return {"type": "incident_updated", "incident_id": incident_id, "from": frm, "status": to,
+    return {"type": EventType.INCIDENT_UPDATED, "incident_id": incident_id, "from": frm, "status": to,
             "at": at}  # fmt: skip
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -26,22 +25,20 @@ from sqlalchemy.engine import Engine
 from geo.nearest import NoGuardOnDuty, nearest_guards
 from live.state.store import LiveStore
 from shouwang import records
-from shouwang.fieldops.errors import FieldOpsError
+from shouwang.errors import Forbidden, InvalidInput, NotFound
 from shouwang.geoservice import GeoService
+from shouwang.i18n import label_of, t
 from shouwang.records.audit import write_entry as write_audit
-from shouwang.records.fieldops_tables import aware, reinforcement_alerts, reinforcements, utc
+from shouwang.records.fieldops_tables import reinforcement_alerts, reinforcements
+from shouwang.timeutil import iso, utc
+from shouwang.vocab import EventType, ReinforcementAnswer
 
 __all__ = ["ANSWERS", "SCOPES", "ReinforcementService"]
 
-ANSWERS = {"coming": "前往", "cannot": "无法前往"}
+ANSWERS: tuple[ReinforcementAnswer, ...] = tuple(ReinforcementAnswer)
 SCOPES = ("zone", "all")
 #: Alerts stay on a guard's page this long after the call.
 SHOWN_FOR_S = 2 * 3600
-
-
-def _iso(value: datetime | None) -> str | None:
-    value = aware(value)
-    return None if value is None else value.isoformat()
 
 
 class ReinforcementService:
@@ -163,8 +160,8 @@ class ReinforcementService:
 
         Raises
         ------
-        FieldOpsError
-            404 when ``incident_id`` is unknown and no point is given; 400 for
+        DomainError
+            NotFound when ``incident_id`` is unknown and no point is given; InvalidInput for
             a missing point or not exactly one of ``radius_m`` / ``walk_s``.
         """
         problems = []
@@ -178,8 +175,8 @@ class ReinforcementService:
         if lon is None or lat is None:
             point = self.incident_point(incident_id) if incident_id else None
             if point is None and incident_id and not problems:
-                raise FieldOpsError(
-                    404, "unknown_incident", f"no incident {incident_id!r}; give lon and lat",
+                raise NotFound(
+                    "unknown_incident", f"no incident {incident_id!r}; give lon and lat",
                     [{"field": "incident_id", "problem": "not a recorded incident"}],
                 )  # fmt: skip
             if point is None:
@@ -189,7 +186,7 @@ class ReinforcementService:
             else:
                 lon, lat = point
         if problems:
-            raise FieldOpsError(400, "invalid_request", "invalid reinforcement call", problems)
+            raise InvalidInput("invalid_request", "invalid reinforcement call", problems)
         assert lon is not None and lat is not None  # given, or the incident's point
         rows, zone, notes = self.candidates(lon, lat, radius_m=radius_m, walk_s=walk_s, scope=scope)
         rid = f"RF-{uuid.uuid4().hex[:12]}"
@@ -221,7 +218,7 @@ class ReinforcementService:
             )  # fmt: skip
         self.store.publish(
             {
-                "type": "reinforcement",
+                "type": EventType.REINFORCEMENT,
                 "reinforcement_id": rid,
                 "incident_id": incident_id,
                 "lon": lon,
@@ -251,12 +248,12 @@ class ReinforcementService:
 
         Raises
         ------
-        FieldOpsError
-            400 bad answer, 404 unknown reinforcement, 403 the guard was not alerted.
+        DomainError
+            InvalidInput bad answer, NotFound unknown reinforcement, Forbidden the guard was not alerted.
         """
         if answer not in ANSWERS:
-            raise FieldOpsError(
-                400, "invalid_request", "invalid answer",
+            raise InvalidInput(
+                "invalid_request", "invalid answer",
                 [{"field": "answer", "problem": "must be coming or cannot"}],
             )  # fmt: skip
         now = self.clock()
@@ -267,7 +264,7 @@ class ReinforcementService:
                 )
             ).first()
             if head is None:
-                raise FieldOpsError(404, "not_found", f"no reinforcement {reinforcement_id!r}")
+                raise NotFound("not_found", f"no reinforcement {reinforcement_id!r}")
             done = conn.execute(
                 reinforcement_alerts.update()
                 .where(
@@ -277,8 +274,8 @@ class ReinforcementService:
                 .values(answer=answer, answered_at=utc(now), note=note or "")
             )
             if done.rowcount == 0:
-                raise FieldOpsError(
-                    403, "not_alerted", f"guard {guard_id} was not alerted by {reinforcement_id}"
+                raise Forbidden(
+                    "not_alerted", f"guard {guard_id} was not alerted by {reinforcement_id}"
                 )
             write_audit(
                 conn, at=now, actor=f"guard:{guard_id}", action="reinforcement.respond",
@@ -286,7 +283,7 @@ class ReinforcementService:
                 remote_addr=remote_addr,
             )  # fmt: skip
         event = {
-            "type": "reinforcement_response",
+            "type": EventType.REINFORCEMENT_RESPONSE,
             "reinforcement_id": reinforcement_id,
             "incident_id": head.incident_id,
             "guard_id": guard_id,
@@ -302,8 +299,8 @@ class ReinforcementService:
 
         Raises
         ------
-        FieldOpsError
-            404 unknown id.
+        DomainError
+            NotFound unknown id.
         """
         with self.engine.connect() as conn:
             head = conn.execute(
@@ -312,7 +309,7 @@ class ReinforcementService:
                 )
             ).first()
             if head is None:
-                raise FieldOpsError(404, "not_found", f"no reinforcement {reinforcement_id!r}")
+                raise NotFound("not_found", f"no reinforcement {reinforcement_id!r}")
             alerts = conn.execute(
                 sa.select(reinforcement_alerts)
                 .where(reinforcement_alerts.c.reinforcement_id == reinforcement_id)
@@ -331,8 +328,12 @@ class ReinforcementService:
                     "distance_m": a.distance_m,
                     "eta_s": a.eta_s,
                     "answer": a.answer,
-                    "answer_zh": ANSWERS.get(a.answer or "", "未答复"),
-                    "answered_at": _iso(a.answered_at),
+                    "answer_zh": (
+                        label_of(ReinforcementAnswer, a.answer)
+                        if a.answer
+                        else t("reinforcement.no_answer")
+                    ),
+                    "answered_at": iso(a.answered_at),
                     "note": a.note,
                 }
             )
@@ -349,7 +350,7 @@ class ReinforcementService:
             "scope": head.scope,
             "zone_id": head.zone_id,
             "note": head.note,
-            "created_at": _iso(head.created_at),
+            "created_at": iso(head.created_at),
             "created_by": head.created_by,
             "counts": counts,
             "guards": guards,
@@ -380,11 +381,11 @@ class ReinforcementService:
                 "lon": x.lon,
                 "lat": x.lat,
                 "note": x.note,
-                "created_at": _iso(x.created_at),
+                "created_at": iso(x.created_at),
                 "distance_m": x.distance_m,
                 "eta_s": x.eta_s,
                 "answer": x.answer,
-                "answered_at": _iso(x.answered_at),
+                "answered_at": iso(x.answered_at),
             }
             for x in rows
         ]

@@ -22,13 +22,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from live.state.store import LiveStore
-from shouwang.fieldops.errors import FieldOpsError
+from shouwang.errors import InvalidInput, NotFound, TooLarge
+from shouwang.i18n import label_of
 from shouwang.records.audit import write_entry as write_audit
-from shouwang.records.fieldops_tables import aware, guard_reports, utc
+from shouwang.records.fieldops_tables import guard_reports
+from shouwang.timeutil import iso, utc
+from shouwang.vocab import EventType, ReportKind
 
 __all__ = ["KINDS", "MAX_PHOTO_BYTES", "MAX_TEXT_CHARS", "ReportService", "sniff_image"]
 
-KINDS = {"clue": "线索", "hazard": "隐患"}
+KINDS: tuple[ReportKind, ...] = tuple(ReportKind)
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_TEXT_CHARS = 2000
 _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -43,11 +46,6 @@ def sniff_image(head: bytes) -> str | None:
     if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     return None
-
-
-def _iso(value: datetime | None) -> str | None:
-    value = aware(value)
-    return None if value is None else value.isoformat()
 
 
 class ReportService:
@@ -89,8 +87,8 @@ class ReportService:
 
         Raises
         ------
-        FieldOpsError
-            413 when the photo is larger than 5 MB, else 400, listing every
+        DomainError
+            TooLarge when the photo is larger than 5 MB, else InvalidInput, listing every
             problem (kind, text, photo type); nothing is stored.
         """
         problems = []
@@ -116,8 +114,9 @@ class ReportService:
                         {"field": "photo", "problem": "must be a JPEG, PNG or WebP image"}
                     )
         if problems:
-            status, code = (413, "payload_too_large") if too_big else (400, "invalid_request")
-            raise FieldOpsError(status, code, "invalid report", problems)
+            if too_big:
+                raise TooLarge("payload_too_large", "invalid report", problems)
+            raise InvalidInput("invalid_request", "invalid report", problems)
 
         now = self.clock()
         rid = f"RP-{uuid.uuid4().hex[:12]}"
@@ -152,7 +151,7 @@ class ReportService:
             raise
         body = self._body(row)
         self.store.publish(
-            {"type": "report", **{k: body[k] for k in ("report_id", "guard_id", "kind", "lon",
+            {"type": EventType.REPORT, **{k: body[k] for k in ("report_id", "guard_id", "kind", "lon",
                                                         "lat", "created_at", "has_photo")},
              "text": text[:200]}
         )  # fmt: skip
@@ -165,11 +164,11 @@ class ReportService:
             "report_id": r["report_id"],
             "guard_id": r["guard_id"],
             "kind": r["kind"],
-            "kind_zh": KINDS.get(r["kind"], r["kind"]),
+            "kind_zh": label_of(ReportKind, r["kind"]),
             "text": r["text"],
             "lon": r["lon"],
             "lat": r["lat"],
-            "created_at": _iso(r["created_at"]),
+            "created_at": iso(r["created_at"]),
             "has_photo": r["photo_path"] is not None,
             "photo_type": r["photo_type"],
             "photo_bytes": r["photo_bytes"],
@@ -177,17 +176,17 @@ class ReportService:
         }
 
     def get(self, report_id: str) -> dict[str, Any]:
-        """One report. Raises FieldOpsError 404."""
+        """One report. Raises NotFound."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(guard_reports).where(guard_reports.c.report_id == report_id)
             ).first()
         if row is None:
-            raise FieldOpsError(404, "not_found", f"no report {report_id!r}")
+            raise NotFound("not_found", f"no report {report_id!r}")
         return self._body(row._mapping)
 
     def photo(self, report_id: str) -> tuple[Path, str]:
-        """The photo file of a report and its type. Raises FieldOpsError 404."""
+        """The photo file of a report and its type. Raises NotFound."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(guard_reports.c.photo_path, guard_reports.c.photo_type).where(
@@ -195,10 +194,10 @@ class ReportService:
                 )
             ).first()
         if row is None or row.photo_path is None:
-            raise FieldOpsError(404, "not_found", f"report {report_id!r} has no photo")
+            raise NotFound("not_found", f"report {report_id!r} has no photo")
         path = (self.photo_dir / row.photo_path).resolve()
         if self.photo_dir.resolve() not in path.parents or not path.is_file():
-            raise FieldOpsError(404, "not_found", f"the photo of {report_id!r} is gone")
+            raise NotFound("not_found", f"the photo of {report_id!r} is gone")
         return path, row.photo_type
 
     def in_period(

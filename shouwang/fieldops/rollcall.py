@@ -34,20 +34,16 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from live.state.status import haversine_m
+from geo.distance import haversine_m
 from live.state.store import LiveStore
-from shouwang.fieldops.errors import FieldOpsError
+from shouwang.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shouwang.i18n import label_of, t
 from shouwang.records.audit import write_entry as write_audit
-from shouwang.records.fieldops_tables import aware, rollcall_guards, rollcalls, utc
+from shouwang.records.fieldops_tables import rollcall_guards, rollcalls
+from shouwang.timeutil import aware, iso, utc
+from shouwang.vocab import EventType, RollCallOutcome
 
-__all__ = ["OUTCOMES", "RollCallService"]
-
-OUTCOMES = {"on_time": "按时在岗", "off_post": "应答但不在岗", "late": "迟到", "missing": "未应答"}
-
-
-def _iso(value: datetime | None) -> str | None:
-    value = aware(value)
-    return None if value is None else value.isoformat()
+__all__ = ["RollCallService"]
 
 
 def summarise(outcomes: Collection[str | None]) -> dict[str, Any]:
@@ -56,7 +52,7 @@ def summarise(outcomes: Collection[str | None]) -> dict[str, Any]:
     ``response_rate``: answers that count (on time, on post) / alerted;
     ``answer_rate``: any answer (on time, off post or late) / alerted.
     """
-    counts = {k: 0 for k in (*OUTCOMES, "pending")}
+    counts = {k: 0 for k in (*(o.value for o in RollCallOutcome), "pending")}
     for o in outcomes:
         counts[o or "pending"] += 1
     alerted = len(outcomes)
@@ -118,12 +114,12 @@ class RollCallService:
 
         Raises
         ------
-        FieldOpsError
-            400 unknown zone; 409 no guard on duty there.
+        DomainError
+            InvalidInput unknown zone; Conflict no guard on duty there.
         """
         if zone_id is not None and zone_id not in self.zone_ids:
-            raise FieldOpsError(
-                400, "invalid_request", "invalid roll call",
+            raise InvalidInput(
+                "invalid_request", "invalid roll call",
                 [{"field": "zone_id", "problem": f"unknown zone; one of {sorted(self.zone_ids)}"}],
             )  # fmt: skip
         now = self.clock()
@@ -133,8 +129,8 @@ class RollCallService:
             e for gid, e in roster.items() if duty.get(gid) and (zone_id in (None, e.zone_id))
         ]
         if not called:
-            raise FieldOpsError(
-                409, "no_guard_on_duty", "no guard is on duty" + (f" in zone {zone_id}" if zone_id else "")
+            raise Conflict(
+                "no_guard_on_duty", "no guard is on duty" + (f" in zone {zone_id}" if zone_id else "")
             )  # fmt: skip
         rid = f"RC-{uuid.uuid4().hex[:12]}"
         deadline = now + self.window_s
@@ -160,7 +156,7 @@ class RollCallService:
             )  # fmt: skip
         self.store.publish(
             {
-                "type": "rollcall",
+                "type": EventType.ROLLCALL,
                 "rollcall_id": rid,
                 "zone_id": zone_id,
                 "at": now,
@@ -195,8 +191,8 @@ class RollCallService:
 
         Raises
         ------
-        FieldOpsError
-            404 unknown roll call, 403 the guard was not called, 409 closed
+        DomainError
+            NotFound unknown roll call, Forbidden the guard was not called, Conflict closed
             for answers (past ``closes_at``).
         """
         now = self.clock()
@@ -205,7 +201,7 @@ class RollCallService:
                 sa.select(rollcalls).where(rollcalls.c.rollcall_id == rollcall_id)
             ).first()
             if head is None:
-                raise FieldOpsError(404, "not_found", f"no roll call {rollcall_id!r}")
+                raise NotFound("not_found", f"no roll call {rollcall_id!r}")
             mine = conn.execute(
                 sa.select(rollcall_guards).where(
                     rollcall_guards.c.rollcall_id == rollcall_id,
@@ -213,16 +209,15 @@ class RollCallService:
                 )
             ).first()
             if mine is None:
-                raise FieldOpsError(403, "not_called", f"guard {guard_id} is not in this roll call")
+                raise Forbidden("not_called", f"guard {guard_id} is not in this roll call")
             if mine.answered_at is not None:
                 return self._answer_body(rollcall_id, mine)
             if now > aware(head.closes_at).timestamp():
-                raise FieldOpsError(
-                    409, "rollcall_closed", "this roll call no longer takes answers"
-                )
+                raise Conflict("rollcall_closed", "this roll call no longer takes answers")
             check = self.post_check(guard_id, now)
             late = now > aware(head.deadline_at).timestamp()
-            outcome = "late" if late else ("on_time" if check["on_post"] else "off_post")
+            on_post = RollCallOutcome.ON_TIME if check["on_post"] else RollCallOutcome.OFF_POST
+            outcome = RollCallOutcome.LATE if late else on_post
             conn.execute(
                 rollcall_guards.update()
                 .where(
@@ -243,7 +238,7 @@ class RollCallService:
                 )
             ).first()
         body = self._answer_body(rollcall_id, mine)
-        self.store.publish({"type": "rollcall_answer", **body})
+        self.store.publish({"type": EventType.ROLLCALL_ANSWER, **body})
         return body
 
     @staticmethod
@@ -252,8 +247,10 @@ class RollCallService:
             "rollcall_id": rollcall_id,
             "guard_id": row.guard_id,
             "outcome": row.outcome,
-            "outcome_zh": OUTCOMES.get(row.outcome or "", "待应答"),
-            "answered_at": _iso(row.answered_at),
+            "outcome_zh": (
+                label_of(RollCallOutcome, row.outcome) if row.outcome else t("rollcall.pending")
+            ),
+            "answered_at": iso(row.answered_at),
             "on_post": row.on_post,
             "post_distance_m": row.post_distance_m,
             "fix_age_s": row.fix_age_s,
@@ -281,7 +278,7 @@ class RollCallService:
                     rollcall_guards.c.rollcall_id == rollcall_id,
                     rollcall_guards.c.answered_at.is_(None),
                 )
-                .values(outcome="missing")
+                .values(outcome=RollCallOutcome.MISSING.value)
             )
             outcomes = conn.execute(
                 sa.select(rollcall_guards.c.outcome).where(
@@ -294,7 +291,7 @@ class RollCallService:
                 detail=summarise(outcomes),
             )  # fmt: skip
         self.store.publish(
-            {"type": "rollcall_closed", "rollcall_id": rollcall_id, **summarise(outcomes)}
+            {"type": EventType.ROLLCALL_CLOSED, "rollcall_id": rollcall_id, **summarise(outcomes)}
         )
         return True
 
@@ -314,8 +311,8 @@ class RollCallService:
 
         Raises
         ------
-        FieldOpsError
-            404 unknown id.
+        DomainError
+            NotFound unknown id.
         """
         self.close(rollcall_id)  # computed on read: closes once, when due
         with self.engine.connect() as conn:
@@ -323,7 +320,7 @@ class RollCallService:
                 sa.select(rollcalls).where(rollcalls.c.rollcall_id == rollcall_id)
             ).first()
             if head is None:
-                raise FieldOpsError(404, "not_found", f"no roll call {rollcall_id!r}")
+                raise NotFound("not_found", f"no roll call {rollcall_id!r}")
             rows = conn.execute(
                 sa.select(rollcall_guards)
                 .where(rollcall_guards.c.rollcall_id == rollcall_id)
@@ -354,10 +351,10 @@ class RollCallService:
             "rollcall_id": head.rollcall_id,
             "zone_id": head.zone_id,
             "status": head.status,
-            "started_at": _iso(head.started_at),
-            "deadline_at": _iso(head.deadline_at),
-            "closes_at": _iso(head.closes_at),
-            "closed_at": _iso(head.closed_at),
+            "started_at": iso(head.started_at),
+            "deadline_at": iso(head.deadline_at),
+            "closes_at": iso(head.closes_at),
+            "closed_at": iso(head.closed_at),
             "created_by": head.created_by,
         }
 
@@ -408,8 +405,8 @@ class RollCallService:
                 .order_by(rollcalls.c.started_at.desc())
             ).all()
         return [
-            {"rollcall_id": r.rollcall_id, "started_at": _iso(r.started_at),
-             "deadline_at": _iso(r.deadline_at),
+            {"rollcall_id": r.rollcall_id, "started_at": iso(r.started_at),
+             "deadline_at": iso(r.deadline_at),
              "deadline": aware(r.deadline_at).timestamp()}
             for r in rows
         ]  # fmt: skip

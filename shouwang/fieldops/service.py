@@ -6,12 +6,14 @@ console use (built once per process by the app factory, ``ctx.fieldops``):
 - ``auth``: :class:`shouwang.auth.guards.GuardAuth` (sign-in, tokens);
 - ``reinforcements``: :class:`shouwang.fieldops.reinforcement.ReinforcementService`;
 - ``rollcalls``: :class:`shouwang.fieldops.rollcall.RollCallService`;
-- ``reports``: :class:`shouwang.fieldops.reports.ReportService`.
+- ``reports``: :class:`shouwang.fieldops.reports.ReportService`;
+- ``closer``: :class:`RollCallCloser`, the background job closing roll calls
+  at their deadline (started by the app's supervisor).
 
 How a guard's phone hears of things: every service announces what it did on
 the live store's events channel (``store.publish``), and :class:`GuardRelay`,
-a background job in EVERY web process, follows that channel and emits each
-event to the Socket.IO rooms ``guard:{guard_id}`` of the guards it names.
+a handler on the event bus of EVERY web process, emits each event to the
+Socket.IO rooms ``guard:{guard_id}`` of the guards it names.
 A guard's phone is connected to one web process only; since each process
 relays what every process published, he hears of a roll call whichever
 process started it. Any layer can reach guards the same way: publish an
@@ -23,31 +25,30 @@ before the request is answered; the event is sent after the commit.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import redis
 from sqlalchemy.engine import Engine
 
+from live.state.bus import EventBus
+from live.state.events import Event
 from live.state.store import LiveStore
 from shouwang.auth.guards import GuardAuth, load_secret_key
 from shouwang.dataset import Dataset
-from shouwang.fieldops.errors import FieldOpsError
 from shouwang.fieldops.reinforcement import ReinforcementService
 from shouwang.fieldops.reports import ReportService
 from shouwang.fieldops.rollcall import RollCallService
 from shouwang.geoservice import GeoService
 from shouwang.jobs import ThreadJob
 from shouwang.settings import Settings
+from shouwang.vocab import EventType
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "GUARD_EVENTS",
     "FieldOps",
-    "FieldOpsError",
     "GuardRelay",
     "RollCallCloser",
     "guards_to_notify",
@@ -55,9 +56,9 @@ __all__ = [
 
 #: Event types relayed to the guards they name, and the key holding the names.
 GUARD_EVENTS: dict[str, str] = {
-    "reinforcement": "guard_ids",
-    "rollcall": "guard_ids",
-    "assignment_changed": "guard_id",  # shouwang.dispatch.service: sent, cancelled, …
+    EventType.REINFORCEMENT: "guard_ids",
+    EventType.ROLLCALL: "guard_ids",
+    EventType.ASSIGNMENT_CHANGED: "guard_id",  # shouwang.dispatch.service: sent, cancelled, …
 }
 
 
@@ -74,62 +75,34 @@ def guards_to_notify(event: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-class GuardRelay(ThreadJob):
-    """Relay store events to guard rooms (``guard:{id}``) on the ``/guard`` namespace.
+class GuardRelay:
+    """Relay bus events to guard rooms (``guard:{id}``) on the ``/guard`` namespace.
+
+    A handler on the process's event bus (:meth:`listen_on`), not a thread.
 
     Parameters
     ----------
-    redis_client
-        Redis client of the live store.
-    channel
-        The store's events channel.
     emit
         ``emit(event_name, payload, room)``; the app passes a Socket.IO emit.
     """
 
-    thread_name = "guard-relay"
-
-    def __init__(
-        self, redis_client: redis.Redis, channel: str, emit: Callable[[str, dict, str], None]
-    ) -> None:
-        super().__init__()
-        self.redis = redis_client
-        self.channel = channel
+    def __init__(self, emit: Callable[[str, dict, str], None]) -> None:
         self.emit = emit
         self.relayed = 0
 
-    def handle(self, data: str) -> int:
-        """Relay one raw channel message; returns how many guards it went to."""
-        try:
-            event = json.loads(data)
-        except (TypeError, ValueError):
-            return 0
-        if not isinstance(event, dict):
-            return 0
-        guard_ids = guards_to_notify(event)
-        name = str(event.get("type", "notice"))
+    def listen_on(self, bus: EventBus) -> None:
+        """Take every event of ``bus`` (any type may carry ``notify_guards``)."""
+        bus.subscribe(self.handle, name="guard relay")
+
+    def handle(self, event: Event) -> int:
+        """Relay one event; returns how many guards it went to."""
+        body = event.as_dict()
+        guard_ids = guards_to_notify(body)
+        name = str(event.type or "notice")
         for gid in guard_ids:
-            self.emit(name, event, f"guard:{gid}")
+            self.emit(name, body, f"guard:{gid}")
         self.relayed += len(guard_ids)
         return len(guard_ids)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(self.channel)
-                while not self._stop.is_set():
-                    message = pubsub.get_message(timeout=0.5)
-                    if message is not None and message["type"] == "message":
-                        try:
-                            self.handle(message["data"])
-                        except Exception:
-                            log.exception("guard relay: could not relay an event")
-            except redis.RedisError:
-                log.warning("guard relay: Redis unavailable; resubscribing", exc_info=True)
-                self._stop.wait(1.0)
-            finally:
-                pubsub.close()
 
 
 class RollCallCloser(ThreadJob):
@@ -139,7 +112,7 @@ class RollCallCloser(ThreadJob):
     roll call is closed (and its missing guards marked) exactly once.
     """
 
-    thread_name = "rollcall-closer"
+    name = "rollcall-closer"
 
     def __init__(self, rollcalls: RollCallService, every_s: float = 5.0) -> None:
         super().__init__()
@@ -148,10 +121,8 @@ class RollCallCloser(ThreadJob):
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
-            try:
+            with self._round("roll call closer"):
                 self.rollcalls.close_due()
-            except Exception:
-                log.exception("roll call closer failed")
 
 
 class FieldOps:
@@ -169,6 +140,7 @@ class FieldOps:
         self.reinforcements = reinforcements
         self.rollcalls = rollcalls
         self.reports = reports
+        self.closer = RollCallCloser(rollcalls)
 
     @classmethod
     def build(
@@ -187,16 +159,16 @@ class FieldOps:
         Parameters
         ----------
         settings
-            Product settings (``STATE_DIR``, ``SECRET_KEY``, ``STORE_PREFIX``,
+            Product settings (``STATE_DIR``, ``SECRET_KEY``,
             ``ROLL_CALL_MINUTES``, ``POST_RADIUS_M``, ``SIGNAL_LOST_AFTER_S``).
         engine, store, dataset, geo, clock
-            The process's parts (see :class:`shouwang.runtime.app.AppContext`).
+            The process's parts (see :class:`shouwang.context.AppContext`).
         seed_pins
             Give guards without a PIN their demo PIN (see :mod:`shouwang.auth.guards`).
         """
         device_guard = cls._device_lookup(store)
         auth = GuardAuth(
-            engine, store.redis, prefix=settings.STORE_PREFIX,
+            engine, store.claims,
             secret_key=load_secret_key(settings.SECRET_KEY, settings.state_dir),
             device_guard=device_guard, clock=clock,
         )  # fmt: skip
@@ -231,9 +203,3 @@ class FieldOps:
             return store.guards_for_devices([str(device_id)])[0]
 
         return device_guard
-
-    def background_jobs(
-        self, redis_client: redis.Redis, channel: str, emit: Callable[[str, dict, str], None]
-    ) -> Iterable[object]:
-        """The jobs to run in a web process: the guard relay and the roll call closer."""
-        return [GuardRelay(redis_client, channel, emit), RollCallCloser(self.rollcalls)]

@@ -13,7 +13,8 @@ the same two calls::
 
 ``Actor`` carries the request's user (the ``X-Actor`` header until login
 comes) and address; the web layer builds it (see
-``shouwang.web.dispatch.actor_from_request``).
+``shouwang.web.actor.actor_from_request``), the dispatch console from its
+name box; both clean the name with :func:`actor_name`.
 """
 
 from __future__ import annotations
@@ -26,9 +27,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from shouwang.records.dispatch_tables import audit_log, epoch, utc
+from shouwang.records.dispatch_tables import audit_log
+from shouwang.timeutil import epoch, utc
 
-__all__ = ["SYSTEM", "Actor", "entries", "record", "write", "write_entry"]
+__all__ = [
+    "MAX_NAME_CHARS",
+    "SYSTEM",
+    "Actor",
+    "actor_name",
+    "entries",
+    "record",
+    "write",
+    "write_entry",
+]
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,15 @@ class Actor:
 
     name: str = "anonymous"
     remote_addr: str | None = None
+
+
+#: A longer name is cut (the audit shows names, not essays).
+MAX_NAME_CHARS = 100
+
+
+def actor_name(text: str | None) -> str:
+    """A user's name as it is recorded: trimmed, at most :data:`MAX_NAME_CHARS`."""
+    return (text or "").strip()[:MAX_NAME_CHARS].strip()
 
 
 #: Background jobs (timers, arrival detection, SOS intake) act as this actor.

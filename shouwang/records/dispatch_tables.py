@@ -4,7 +4,7 @@ The incident itself stays a row of ``incidents`` (shared with the
 historical cases of the data set); what only a live incident has — who
 created it, its SOS owner, the offered next guard, its timers — lives in
 ``incident_dispatch``, one row per live incident. Every timestamp is stored
-in UTC (SQLite keeps no zone), and read back through :func:`epoch`.
+in UTC (SQLite keeps no zone), and read back through :func:`shouwang.timeutil.epoch`.
 
 Migration: ``shouwang/records/migrations/versions/0002_dispatch.py``.
 """
@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shouwang.records.tables import metadata
+from shouwang.timeutil import utc
 
 __all__ = [
     "alarm_points",
     "assignments",
     "audit_log",
-    "epoch",
     "incident_dispatch",
     "incident_events",
-    "utc",
     "write_event",
 ]
 
@@ -125,24 +123,6 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False, server_default="{}"),
     sa.Column("remote_addr", sa.String(64)),
 )
-
-
-def utc(ts: float | None) -> datetime | None:
-    """Epoch seconds → aware UTC datetime for a timestamp column."""
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
-
-
-@overload
-def epoch(value: datetime) -> float: ...
-@overload
-def epoch(value: None) -> None: ...
-def epoch(value: datetime | None) -> float | None:
-    """A timestamp column's value → epoch seconds (SQLite hands back naive UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
 
 
 def write_event(

@@ -2,20 +2,16 @@
 
 Tables live on :data:`shouwang.records.tables.metadata` so one Alembic history covers
 the whole schema (revision ``0003``). Times are ``DateTime(timezone=True)``
-in UTC; SQLite hands them back naive, so readers go through :func:`aware`.
+in UTC; SQLite hands them back naive, so readers go through :func:`shouwang.timeutil.aware`.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from typing import overload
 
 import sqlalchemy as sa
 
 from shouwang.records.tables import metadata
 
 __all__ = [
-    "aware",
     "guard_pins",
     "guard_reports",
     "guard_signins",
@@ -23,7 +19,6 @@ __all__ = [
     "reinforcements",
     "rollcall_guards",
     "rollcalls",
-    "utc",
 ]
 
 _ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
@@ -127,19 +122,3 @@ guard_reports = sa.Table(
     sa.Column("photo_bytes", sa.Integer),
     sa.Column("photo_sha256", sa.String(64)),
 )
-
-
-def utc(ts: float) -> datetime:
-    """Epoch seconds as an aware UTC datetime."""
-    return datetime.fromtimestamp(ts, UTC)
-
-
-@overload
-def aware(value: datetime) -> datetime: ...
-@overload
-def aware(value: None) -> None: ...
-def aware(value: datetime | None) -> datetime | None:
-    """A datetime read back from SQL, made aware (SQLite returns naive UTC)."""
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from shouwang.dataset import Dataset, row_tuples
+from shouwang.timeutil import utc
 
 metadata = sa.MetaData()
 
@@ -206,10 +206,6 @@ def _insert_ignoring_duplicates(engine: Engine, table: sa.Table) -> sa.Insert:
     return dialect.insert(table).on_conflict_do_nothing(index_elements=["stream_id"])
 
 
-def _utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
 def _opt_float(text: str | None) -> float | None:
     return float(text) if text not in (None, "") else None
 
@@ -224,7 +220,7 @@ def position_rows(entries: Iterable[tuple[str, Mapping[str, str]]]) -> list[dict
                 "stream_id": entry_id,
                 "guard_id": f["guard_id"],
                 "device_id": f["device_id"],
-                "ts": _utc(float(f["ts"])),
+                "ts": utc(float(f["ts"])),
                 "lon": float(f["lon"]),
                 "lat": float(f["lat"]),
                 "accuracy_m": _opt_float(f.get("accuracy_m")),
@@ -235,7 +231,7 @@ def position_rows(entries: Iterable[tuple[str, Mapping[str, str]]]) -> list[dict
                 "charging": None if charging == "" else charging == "1",
                 "source": f.get("source") or "batch",
                 "live": f.get("live", "1") == "1",
-                "received_at": _utc(float(f["received_at"])),
+                "received_at": utc(float(f["received_at"])),
             }
         )
     return rows
@@ -248,7 +244,7 @@ def alarm_rows(entries: Iterable[tuple[str, Mapping[str, str]]]) -> list[dict[st
             "stream_id": entry_id,
             "guard_id": f["guard_id"],
             "kind": f["kind"],
-            "ts": _utc(float(f["ts"])),
+            "ts": utc(float(f["ts"])),
             "lon": float(f["lon"]),
             "lat": float(f["lat"]),
             "source": f.get("source", ""),

@@ -1,3 +1,4 @@
-"""The runtime: builds one process's parts once (the typed context) and the
-Flask app that serves the API and the pages with them.
+"""The runtime: builds one process's parts once (``context.build_context``:
+the typed :class:`shouwang.context.AppContext` with its job supervisor) and
+the Flask app that serves the API and the pages with them (``app.create_app``).
 """

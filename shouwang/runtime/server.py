@@ -68,8 +68,7 @@ def serve(settings: Settings, simulate: bool) -> int:
             f"  ready in {time.perf_counter() - started:.1f} s; Ctrl-C stops everything.\n",
             flush=True,
         )
-        socketio = ctx.extras["socketio"]
-        socketio.run(
+        ctx.socketio.run(
             app,
             host=settings.HOST,
             port=settings.PORT,

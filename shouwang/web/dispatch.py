@@ -1,228 +1,162 @@
 """Dispatch workflow endpoints: incidents, assignments, alarms, SOS, audit, figures, export.
 
 Who acts: the ``X-Actor`` request header (the dispatcher's name until login
-comes; UTF-8 or percent-encoded), default ``anonymous``; the address is the
-request's. :func:`actor_from_request` builds it for other blueprints too.
-Every refusal of the workflow (:class:`shouwang.dispatch.service.DispatchError`) is
-answered in the one error shape, with extra members where useful
+comes; percent-encoded UTF-8, see :mod:`shouwang.web.actor`), default
+``anonymous``; the address is the request's.
+Every refusal of the workflow (:mod:`shouwang.errors`) is answered at the
+web edge in the one error shape, with extra members where useful
 (``candidates`` for ``guard_busy``, ``owner`` for ``sos_owned``).
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Mapping
-from datetime import datetime, time
 from typing import Any
-from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
-from shouwang.context import ContextView, require
+from shouwang.context import AppContext
 from shouwang.dispatch import alarm_points
 from shouwang.dispatch.escalation import ack_sos
 from shouwang.dispatch.reads import (
     export_csv,
     export_frame,
     export_geojson,
-    iso,
     list_incidents,
     response_stats,
 )
-from shouwang.dispatch.rules import INCIDENT_KINDS, IncidentStatus
-from shouwang.dispatch.service import DispatchError
-from shouwang.labels import INCIDENT_KIND_LABELS_ZH, label
+from shouwang.errors import InvalidInput, NotFound
+from shouwang.i18n import label_of
 from shouwang.records import audit
-from shouwang.records.audit import Actor
-from shouwang.web.errors import ApiError, error_response
+from shouwang.timeutil import iso_z
+from shouwang.vocab import IncidentKind
+from shouwang.web.actor import actor_from_request
+from shouwang.web.models import parse_body, parse_query
+from shouwang.web.models.dispatch import (
+    AlarmBody,
+    AssignBody,
+    AuditQuery,
+    CancelBody,
+    CandidatesQuery,
+    CloseBody,
+    IncidentBody,
+    IncidentFilters,
+    IncidentListQuery,
+    TransitionBody,
+)
+from shouwang.web.openapi import documented
 
-__all__ = ["actor_from_request", "create_blueprint"]
-
-log = logging.getLogger("shouwang.web")
-
-_STATUSES = tuple(s.value for s in IncidentStatus)
-_SOURCES = ("dispatcher", "alarm_point", "sos", "guard_report", "history")
+__all__ = ["create_blueprint"]
 
 
-def actor_from_request() -> Actor:
-    """The acting user of the current request (``X-Actor``) and its address."""
-    raw = request.headers.get("X-Actor", "").strip()
-    try:  # a UTF-8 name sent raw arrives as latin-1 text
-        raw = raw.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        pass
-    name = unquote(raw).strip()[:100] or "anonymous"
-    return Actor(name, request.remote_addr)
-
-
-class _WorkflowError(ApiError):
-    """An ApiError with extra members in the error object."""
-
-    def __init__(self, exc: DispatchError) -> None:
-        super().__init__(exc.status, exc.code, exc.message, exc.details)
-        self.extra = exc.extra
-
-    def body(self) -> dict[str, Any]:
-        out = super().body()
-        out["error"].update(self.extra)
-        return out
+_ID = {"incident_id": "incident id", "assignment_id": "assignment id",
+       "guard_id": "the guard who raised the SOS"}  # fmt: skip
 
 
 def _json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_request", "the body must be a JSON object",
-                       [{"field": "body", "problem": "expected a JSON object"}])  # fmt: skip
+        raise InvalidInput("invalid_request", "the body must be a JSON object",
+                           [{"field": "body", "problem": "expected a JSON object"}])  # fmt: skip
     return body
 
 
-class _Query:
-    """Typed query parameters and every problem with them."""
-
-    def __init__(self, args: Mapping[str, str], tz: ZoneInfo) -> None:
-        self.args, self.tz = args, tz
-        self.problems: list[dict[str, str]] = []
-
-    def time(self, name: str) -> float | None:
-        """ISO date (station midnight) or date-time (no zone: station time) → epoch s."""
-        text = self.args.get(name, "").strip()
-        if not text:
-            return None
-        try:
-            if len(text) == 10:
-                value = datetime.combine(datetime.fromisoformat(text).date(), time(), self.tz)
-            else:
-                value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-                value = value if value.tzinfo else value.replace(tzinfo=self.tz)
-        except ValueError:
-            self.problems.append({"field": name, "problem": "must be an ISO date or date-time"})
-            return None
-        return value.timestamp()
-
-    def choices(self, name: str, options: tuple[str, ...]) -> list[str] | None:
-        text = self.args.get(name, "").strip()
-        if not text:
-            return None
-        values = [v.strip() for v in text.split(",") if v.strip()]
-        bad = [v for v in values if v not in options]
-        if bad:
-            self.problems.append(
-                {"field": name, "problem": f"unknown {', '.join(bad)}; use {', '.join(options)}"}
-            )
-        return values
-
-    def integer(self, name: str, default: int, lo: int, hi: int) -> int:
-        text = self.args.get(name, "").strip()
-        if not text:
-            return default
-        if not text.isdigit() or not lo <= int(text) <= hi:
-            self.problems.append({"field": name, "problem": f"must be a whole number {lo}-{hi}"})
-            return default
-        return int(text)
-
-    def filters(self, zones: tuple[str, ...]) -> dict[str, Any]:
-        since, until = self.time("from"), self.time("to")
-        out = {
-            "since": since,
-            "until": until,
-            "status": self.choices("status", _STATUSES),
-            "kind": self.choices("kind", INCIDENT_KINDS),
-            "source": self.choices("source", _SOURCES),
-            "zone": self.choices("zone", zones),
-        }
-        if since is not None and until is not None and since >= until:
-            self.problems.append({"field": "to", "problem": "must be later than from"})
-        return out
-
-    def check(self, message: str) -> None:
-        if self.problems:
-            raise ApiError(400, "invalid_request", message, self.problems)
+def _optional_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
 
 
-def create_blueprint(ctx: ContextView) -> Blueprint:
+def create_blueprint(ctx: AppContext) -> Blueprint:
     """Blueprint of the dispatch endpoints, bound to the app context ``ctx``."""
     bp = Blueprint("dispatch", __name__)
-    service = require(ctx.dispatch, "dispatch service")
+    service = ctx.dispatch
     tz = ZoneInfo(ctx.settings.TIMEZONE)
     zones = tuple(str(z) for z in ctx.dataset.zones["zone_id"])
 
-    @bp.errorhandler(DispatchError)
-    def _refused(exc: DispatchError):
-        err = _WorkflowError(exc)
-        log.warning("%s %s -> %d %s: %s", request.method, request.path, err.status, err.code,
-                    err.message)  # fmt: skip
-        return error_response(err)
+    def query(model, message: str):
+        return parse_query(model, request.args, message, tz=tz, zones=zones)
 
     # -- incidents ----------------------------------------------------------
     @bp.post("/api/v1/incidents")
+    @documented("Record an incident (dispatcher or guard report); zone and unit are found "
+                "from the location", body=IncidentBody, actor=True,
+                responses={201: "the incident with its timeline", 400: ""})  # fmt: skip
     def create_incident():
-        body = _json_body()
-        if body.get("source") in ("alarm_point", "sos"):
-            raise ApiError(400, "invalid_request", "invalid incident", [{"field": "source",
-                           "problem": "alarm_point and sos incidents come from /api/v1/alarms "
-                           "and the guards' phones"}])  # fmt: skip
-        incident, _ = service.create(actor_from_request(), body)
+        body = parse_body(IncidentBody, _json_body(), "invalid incident",
+                          extent=service.places.extent)  # fmt: skip
+        incident, _ = service.create(actor_from_request(), body.model_dump())
         return jsonify(incident), 201
 
     @bp.get("/api/v1/incidents")
+    @documented("Live incidents, newest first, with assignments and timers (unassigned_for_s, "
+                "on_scene_for_s), offer and SOS state", query=IncidentListQuery,
+                responses={200: "{incidents: [...], count}", 400: ""})  # fmt: skip
     def incidents_list():
-        q = _Query(request.args, tz)
-        filters = q.filters(zones)
-        limit = q.integer("limit", 200, 1, 2000)
-        q.check("invalid incident query")
-        found = list_incidents(service, limit=limit, **filters)
+        q = query(IncidentListQuery, "invalid incident query")
+        found = list_incidents(service, limit=q.limit, **q.filters())
         return jsonify({"incidents": found, "count": len(found)})
 
     @bp.get("/api/v1/incidents/<incident_id>")
+    @documented("One incident: assignments with timestamps, timeline, timers, offer (next "
+                "guard after a timeout), SOS owner and escalation", path=_ID,
+                responses={200: "the incident", 404: ""})  # fmt: skip
     def incident(incident_id: str):
         return jsonify(service.get(incident_id))
 
     @bp.get("/api/v1/incidents/<incident_id>/candidates")
+    @documented("The nearest available guards to the incident by walking time",
+                query=CandidatesQuery, path=_ID,
+                responses={200: "{incident_id, candidates: [{guard_id, name, unit_id, zone_id, "
+                           "status, eta_s, distance_m}]}", 400: "", 404: ""})  # fmt: skip
     def candidates(incident_id: str):
-        q = _Query(request.args, tz)
-        k = q.integer("k", 5, 1, 50)
-        q.check("invalid candidates query")
+        q = query(CandidatesQuery, "invalid candidates query")
         where = service.where(incident_id)
         if where is None:
-            raise ApiError(404, "not_found", f"no incident {incident_id}")
+            raise NotFound("not_found", f"no incident {incident_id}")
         return jsonify(
-            {"incident_id": incident_id, "candidates": service.places.candidates(*where, k=k)}
+            {"incident_id": incident_id, "candidates": service.places.candidates(*where, k=q.k)}
         )
 
     @bp.post("/api/v1/incidents/<incident_id>/assign")
+    @documented("Send guards to the incident (all or none); a guard already sent elsewhere "
+                "answers 409 guard_busy with fresh candidates", body=AssignBody, path=_ID,
+                actor=True, responses={201: "{incident_id, assignments: [{assignment_id, "
+                "guard_id, status}]}", 400: "", 404: "", 409: ""})  # fmt: skip
     def assign(incident_id: str):
-        body = _json_body()
-        ids = body.get("guard_ids")
-        if not isinstance(ids, list) or not all(isinstance(g, str) for g in ids):
-            raise ApiError(400, "invalid_request", "invalid assignment",
-                           [{"field": "guard_ids", "problem": "must be a list of guard ids"}])  # fmt: skip
-        made = service.assign(actor_from_request(), incident_id, ids)
+        body = parse_body(AssignBody, _json_body(), "invalid assignment")
+        made = service.assign(actor_from_request(), incident_id, body.guard_ids)
         return jsonify({"incident_id": incident_id, "assignments": made}), 201
 
     @bp.post("/api/v1/incidents/<incident_id>/close")
+    @documented("Close the incident by hand (active assignments are cancelled)",
+                body=CloseBody, body_required=False, path=_ID, actor=True,
+                responses={200: "the incident", 404: "", 409: ""})  # fmt: skip
     def close(incident_id: str):
-        note = str((request.get_json(silent=True) or {}).get("note", ""))[:2000]
+        note = parse_body(CloseBody, _optional_body(), "invalid close").note
         return jsonify(service.end(actor_from_request(), incident_id, "closed", note))
 
     @bp.post("/api/v1/incidents/<incident_id>/cancel")
+    @documented("Cancel the incident (false alarm, duplicate); active assignments are "
+                "cancelled", body=CancelBody, body_required=False, path=_ID, actor=True,
+                responses={200: "the incident", 404: "", 409: ""})  # fmt: skip
     def cancel(incident_id: str):
-        note = str((request.get_json(silent=True) or {}).get("reason", ""))[:2000]
-        return jsonify(service.end(actor_from_request(), incident_id, "cancelled", note))
+        reason = parse_body(CancelBody, _optional_body(), "invalid cancel").reason
+        return jsonify(service.end(actor_from_request(), incident_id, "cancelled", reason))
 
     @bp.post("/api/v1/assignments/<assignment_id>/transition")
+    @documented("Move an assignment along assigned → acknowledged → en_route → on_scene → "
+                "cleared (or declined, timed_out, cancelled); an invalid move answers 409 "
+                "invalid_transition with from/to in details and changes nothing",
+                body=TransitionBody, path=_ID, actor=True,
+                responses={200: "{assignment_id, incident_id, guard_id, status, "
+                           "incident_status}", 400: "", 404: "", 409: ""})  # fmt: skip
     def transition(assignment_id: str):
-        to = _json_body().get("to")
-        if not isinstance(to, str):
-            raise ApiError(400, "invalid_request", "invalid transition",
-                           [{"field": "to", "problem": "is required, the new state"}])  # fmt: skip
+        to = parse_body(TransitionBody, _json_body(), "invalid transition").to
         return jsonify(service.transition(actor_from_request(), assignment_id, to))
 
     def _export(kind: str):
-        q = _Query(request.args, tz)
-        filters = q.filters(zones)
-        q.check("invalid export query")
+        filters = query(IncidentFilters, "invalid export query").filters()
         names = {gid: e.name for gid, e in ctx.store.roster().items()}
         frame = export_frame(service.engine, names, **filters)
         audit.record(service.engine, actor_from_request(), "incident.export", f"export:{kind}",
@@ -231,12 +165,18 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
         return frame
 
     @bp.get("/api/v1/incidents/export.csv")
+    @documented("Incidents as CSV (UTF-8 with BOM, zh-CN labels beside the codes), oldest "
+                "first", query=IncidentFilters, actor=True, response_media="text/csv",
+                responses={200: "CSV", 400: ""})  # fmt: skip
     def export_as_csv():
         text = export_csv(_export("csv"))
         return Response(text, mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="incidents.csv"'})  # fmt: skip
 
     @bp.get("/api/v1/incidents/export.geojson")
+    @documented("Incidents as a GeoJSON FeatureCollection of points (WGS-84)",
+                query=IncidentFilters, actor=True, response_media="application/geo+json",
+                responses={200: "FeatureCollection", 400: ""})  # fmt: skip
     def export_as_geojson():
         return Response(
             json.dumps(export_geojson(_export("geojson")), ensure_ascii=False),
@@ -246,22 +186,22 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
 
     # -- alarms and SOS -------------------------------------------------------
     @bp.post("/api/v1/alarms")
+    @documented("One-click alarm (一键报警) from a fixed point: a priority-1 incident at the "
+                "point; pressing again while it is open returns the same incident",
+                body=AlarmBody, responses={201: "the new incident", 200: "the point's open "
+                "incident (duplicate: true)", 400: "", 403: ""})  # fmt: skip
     def raise_alarm():
-        body = _json_body()
-        key, kind = body.get("key"), body.get("kind", "other")
-        problems = []
-        if not isinstance(key, str) or not key:
-            problems.append({"field": "key", "problem": "is required, the alarm point's key"})
-        if kind not in INCIDENT_KINDS:
-            problems.append(
-                {"field": "kind", "problem": f"must be one of {', '.join(INCIDENT_KINDS)}"}
-            )
-        if problems:
-            raise ApiError(400, "invalid_request", "invalid alarm", problems)
-        incident, created = alarm_points.raise_alarm(service, actor_from_request(), key, kind)
+        body = parse_body(AlarmBody, _json_body(), "invalid alarm")
+        incident, created = alarm_points.raise_alarm(
+            service, actor_from_request(), body.key, body.kind
+        )
         return jsonify({**incident, "duplicate": not created}), 201 if created else 200
 
     @bp.get("/api/v1/alarm-points")
+    @documented("Admin view: every one-click alarm point (one per school gate) with its key; "
+                "viewing is audited", actor=True,
+                responses={200: "{alarm_points: [{point_id, gate_id, unit_id, zone_id, "
+                           "name_zh, lon, lat, active, key}]}"})  # fmt: skip
     def alarm_point_list():
         found = alarm_points.points(service.engine, service.alarm_secret)
         audit.record(service.engine, actor_from_request(), "alarm_points.view", "alarm_points",
@@ -269,27 +209,34 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
         return jsonify({"alarm_points": found})
 
     @bp.post("/api/v1/sos/<guard_id>/ack")
+    @documented("Acknowledge a guard's SOS: the first dispatcher owns it and escalation "
+                "stops; another dispatcher gets 409 sos_owned naming the owner", path=_ID,
+                actor=True, responses={200: "the SOS incident", 404: "", 409: ""})  # fmt: skip
     def sos_ack(guard_id: str):
         return jsonify(ack_sos(service, actor_from_request(), guard_id))
 
     # -- audit and figures ----------------------------------------------------
     @bp.get("/api/v1/audit")
+    @documented("Audit log: who did what, when, from where (oldest first from since, else "
+                "the latest)", query=AuditQuery,
+                responses={200: "{entries: [{id, at, actor, action, target, detail, "
+                           "remote_addr}]}", 400: ""})  # fmt: skip
     def audit_list():
-        q = _Query(request.args, tz)
-        since = q.time("since")
-        limit = q.integer("limit", 100, 1, 5000)
-        q.check("invalid audit query")
-        rows = audit.entries(service.engine, since=since, limit=limit)
-        return jsonify({"entries": [{**r, "at": iso(r["at"])} for r in rows]})
+        q = query(AuditQuery, "invalid audit query")
+        rows = audit.entries(service.engine, since=q.since, limit=q.limit)
+        return jsonify({"entries": [{**r, "at": iso_z(r["at"])} for r in rows]})
 
     @bp.get("/api/v1/stats/response-times")
+    @documented("Response times P50/P90 with counts, overall and per zone and kind: "
+                "acknowledge, turnout, travel, total (created → first on scene)",
+                query=IncidentFilters,
+                responses={200: "{from, to, overall: {measure: {count, p50_s, p90_s}}, "
+                           "groups: [...]}", 400: ""})  # fmt: skip
     def response_times():
-        q = _Query(request.args, tz)
-        filters = q.filters(zones)
-        q.check("invalid response-time query")
+        filters = query(IncidentFilters, "invalid response-time query").filters()
         stats = response_stats(service.engine, **filters)
         for g in stats["groups"]:
-            g["kind_zh"] = label(INCIDENT_KIND_LABELS_ZH, g.get("kind"))
-        return jsonify({"from": iso(filters["since"]), "to": iso(filters["until"]), **stats})
+            g["kind_zh"] = label_of(IncidentKind, g.get("kind"))
+        return jsonify({"from": iso_z(filters["since"]), "to": iso_z(filters["until"]), **stats})
 
     return bp

@@ -1,68 +1,79 @@
-"""One JSON shape for every API error.
+"""The web edge of the error family: one kind → status mapping, one JSON shape.
 
 ```json
 {"error": {"status": 400, "code": "invalid_request", "message": "…",
            "details": [{"field": "lat", "problem": "…"}]}}
 ```
-The shape is pinned by ``tests/test_api_errors.py``.
+Services and blueprints raise the kinds of :mod:`shouwang.errors`; this
+module is the only place that knows their HTTP status. An error's ``extra``
+members join the error object (``candidates`` for ``guard_busy``). The shape
+is pinned by ``tests/web/test_api_errors.py``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from live.fixes import FieldError
+from shouwang.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+    TooManyAttempts,
+    Unauthenticated,
+)
+
+__all__ = ["STATUS", "error_body", "error_response", "register_error_handlers", "status_of"]
 
 log = logging.getLogger("shouwang.web")
 
-
-class ApiError(Exception):
-    """An error answered to the client as JSON.
-
-    Parameters
-    ----------
-    status
-        HTTP status (4xx for the client's mistakes).
-    code
-        Stable machine-readable code, e.g. ``invalid_request``, ``unknown_device``.
-    message
-        Human-readable summary.
-    details
-        Every problem found, each ``{"field", "problem"}``.
-    """
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        details: Sequence[FieldError | dict[str, Any]] = (),
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = [d.as_dict() if isinstance(d, FieldError) else dict(d) for d in details]
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "status": self.status,
-                "code": self.code,
-                "message": self.message,
-                "details": self.details,
-            }
-        }
+#: The HTTP status of each kind of refusal (the one mapping).
+STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    TooManyAttempts: 429,
+}
 
 
-def error_response(exc: ApiError):
-    """Flask response for ``exc``."""
-    return jsonify(exc.body()), exc.status
+def status_of(exc: DomainError) -> int:
+    """The HTTP status of ``exc`` (its nearest kind in :data:`STATUS`; else 400)."""
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
+
+
+def error_body(
+    status: int,
+    code: str,
+    message: str,
+    details: Iterable[Mapping[str, Any]] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The one error shape; ``extra`` members follow the four fixed ones."""
+    error = {"status": status, "code": code, "message": message, "details": list(details)}
+    error.update(extra or {})
+    return {"error": error}
+
+
+def error_response(exc: DomainError) -> tuple[Response, int]:
+    """Flask response for ``exc`` (with ``Retry-After`` for a lock-out)."""
+    status = status_of(exc)
+    response = jsonify(error_body(status, exc.code, exc.message, exc.details, exc.extra))
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response, status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -79,15 +90,15 @@ def register_error_handlers(app: Flask) -> None:
             and "<path:" in rule.rule
             and not rule.rule.startswith("/api/")
         ):
-            raise ApiError(404, "not_found", f"no API endpoint at {request.path}")
+            raise NotFound("not_found", f"no API endpoint at {request.path}")
 
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
+    @app.errorhandler(DomainError)
+    def _refused(exc: DomainError):
         log.warning(
             "%s %s -> %d %s: %s %s",
             request.method,
             request.path,
-            exc.status,
+            status_of(exc),
             exc.code,
             exc.message,
             exc.details or "",
@@ -98,15 +109,15 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if not request.path.startswith("/api/"):
             return exc
+        status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
-        log.warning("%s %s -> %d", request.method, request.path, exc.code or 500)
-        return error_response(ApiError(exc.code or 500, code, exc.description or exc.name))
+        log.warning("%s %s -> %d", request.method, request.path, status)
+        return jsonify(error_body(status, code, exc.description or exc.name)), status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         if isinstance(exc, HTTPException):  # pragma: no cover - handled above
             return exc
-        return error_response(
-            ApiError(500, "internal_error", "internal error; the server log has the details")
-        )
+        body = error_body(500, "internal_error", "internal error; the server log has the details")
+        return jsonify(body), 500

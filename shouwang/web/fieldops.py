@@ -1,166 +1,135 @@
 """Field-operation endpoints: zone reinforcement, roll call, guard reports.
 
 Dispatcher actions (start a reinforcement or a roll call) name their actor
-in the ``X-Actor`` header until login exists; guard actions (answer, respond,
-report) need the guard's token (see :mod:`shouwang.web.guardpage`). Every
-problem with a request is reported together in the one error shape.
+in the ``X-Actor`` header until login exists (read by
+:mod:`shouwang.web.actor`); guard actions (answer, respond, report) need the
+guard's token (see :mod:`shouwang.web.guardpage`). Requests are validated by
+the models of :mod:`shouwang.web.models.fieldops`; every problem is reported
+together in the one error shape.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, request, send_file
 
-from shouwang.context import ContextView, require
-from shouwang.fieldops.errors import FieldOpsError
+from shouwang.context import AppContext
+from shouwang.errors import InvalidInput
 from shouwang.fieldops.reports import MAX_PHOTO_BYTES
-from shouwang.web.errors import ApiError, error_response
-from shouwang.web.guardpage import api_error, remote_addr, require_guard
+from shouwang.web.actor import actor_name_from_request
+from shouwang.web.guardpage import remote_addr, require_guard
+from shouwang.web.models import parse_body, parse_query
+from shouwang.web.models.fieldops import (
+    PeriodQuery,
+    ReinforcementBody,
+    ReportForm,
+    ReportsQuery,
+    RespondBody,
+    RollcallBody,
+)
+from shouwang.web.openapi import documented
 
 # Multipart overhead allowed above the photo limit before the body is refused unread.
 _FORM_SLACK_BYTES = 256 * 1024
 
 
-def _actor() -> str:
-    return request.headers.get("X-Actor", "").strip()[:128]
-
-
-def _json_object() -> dict:
+def _json_object() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if body is None and not request.data:
         return {}
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "the body must be a JSON object")
+        raise InvalidInput("invalid_json", "the body must be a JSON object")
     return body
 
 
-def _number(body: dict, name: str, problems: list, *, lo: float, hi: float) -> float | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        problems.append({"field": name, "problem": "must be a number"})
-        return None
-    if not lo <= value <= hi:
-        problems.append({"field": name, "problem": f"must be between {lo:g} and {hi:g}"})
-        return None
-    return float(value)
-
-
-def _text(body: dict, name: str, problems: list, *, max_len: int) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > max_len:
-        problems.append({"field": name, "problem": f"must be text of at most {max_len} chars"})
-        return None
-    return value.strip() or None
-
-
-def _moment(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
-    """ISO date or date-time; a bare date is local midnight (``end``: of the next day)."""
-    if len(text) == 10:
-        day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-        return datetime(day.year, day.month, day.day, tzinfo=tz)
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-
-
-def _period(ctx: ContextView) -> tuple[datetime, datetime]:
-    """``from``/``to`` query parameters (default: the last 7 days); all problems at once."""
-    tz = ZoneInfo(ctx.settings.TIMEZONE)
-    now = datetime.fromtimestamp(ctx.clock(), tz)
-    problems, bounds = [], {}
-    for name, default in (("from", now - timedelta(days=7)), ("to", now + timedelta(seconds=1))):
-        text = request.args.get(name, "").strip()
-        try:
-            bounds[name] = _moment(text, tz, end=name == "to") if text else default
-        except ValueError:
-            problems.append(
-                {"field": name, "problem": "must be an ISO-8601 date or date-time"}
-            )  # fmt: skip
-    if not problems and bounds["from"] >= bounds["to"]:
-        problems.append({"field": "to", "problem": "must be after from"})
-    if problems:
-        raise ApiError(400, "invalid_request", "invalid period", problems)
-    return bounds["from"], bounds["to"]
-
-
-def create_blueprint(ctx: ContextView) -> Blueprint:
+def create_blueprint(ctx: AppContext) -> Blueprint:
     """Blueprint of the reinforcement, roll call and report endpoints, bound to ``ctx``."""
     bp = Blueprint("fieldops", __name__)
-    ops = require(ctx.fieldops, "field operations")
+    ops = ctx.fieldops
+    tz = ZoneInfo(ctx.settings.TIMEZONE)
 
-    @bp.errorhandler(FieldOpsError)
-    def _refused(exc: FieldOpsError):
-        return error_response(api_error(exc))
+    def period(model: type[PeriodQuery], message: str):
+        now = datetime.fromtimestamp(ctx.clock(), tz)
+        return parse_query(model, request.args, message, tz=tz, now=now)
 
     # -- reinforcement -----------------------------------------------------------
     @bp.post("/api/v1/reinforcements")
+    @documented(
+        "Zone reinforcement 联防增援: alert every available on-duty guard of the incident's "
+        "zone (scope zone) or of all zones (scope all) within radius_m (straight line) or "
+        "walk_s (travel time on the street graph); give exactly one",
+        body=ReinforcementBody, actor=True,
+        responses={201: "the call with the alerted guards (distance_m, eta_s) and problems",
+                   400: "", 404: ""},
+    )  # fmt: skip
     def create_reinforcement():
-        body = _json_object()
-        problems: list = []
-        incident_id = _text(body, "incident_id", problems, max_len=40)
-        lon = _number(body, "lon", problems, lo=-180, hi=180)
-        lat = _number(body, "lat", problems, lo=-90, hi=90)
-        radius_m = _number(body, "radius_m", problems, lo=10, hi=10_000)
-        walk_s = _number(body, "walk_s", problems, lo=10, hi=7_200)
-        scope = body.get("scope", "zone")
-        note = _text(body, "note", problems, max_len=500) or ""
-        if (lon is None) != (lat is None) and not problems:
-            problems.append({"field": "lat", "problem": "give both lon and lat, or neither"})
-        if problems:
-            raise ApiError(400, "invalid_request", "invalid reinforcement call", problems)
+        b = parse_body(ReinforcementBody, _json_object(), "invalid reinforcement call")
         result = ops.reinforcements.create(
-            incident_id=incident_id, lon=lon, lat=lat, radius_m=radius_m, walk_s=walk_s,
-            scope=scope, note=note, actor=_actor(), remote_addr=remote_addr(),
+            incident_id=(b.incident_id or "").strip() or None, lon=b.lon, lat=b.lat,
+            radius_m=b.radius_m, walk_s=b.walk_s, scope=b.scope, note=b.note.strip(),
+            actor=actor_name_from_request(), remote_addr=remote_addr(),
         )  # fmt: skip
         return jsonify(result), 201
 
     @bp.get("/api/v1/reinforcements/<reinforcement_id>")
+    @documented("A reinforcement call: who was alerted, distance and ETA, each answer "
+                "(coming 前往 / cannot 无法前往), counts", path={"reinforcement_id": "e.g. RF-…"},
+                responses={200: "the call", 404: ""})  # fmt: skip
     def get_reinforcement(reinforcement_id: str):
         return jsonify(ops.reinforcements.get(reinforcement_id))
 
     @bp.post("/api/v1/reinforcements/<reinforcement_id>/respond")
+    @documented("The signed-in guard answers a reinforcement alert (the latest answer counts)",
+                body=RespondBody, guard=True, path={"reinforcement_id": "e.g. RF-…"},
+                responses={200: "the recorded answer", 400: "", 401: "", 403: "", 404: ""})  # fmt: skip
     def respond(reinforcement_id: str):
         session = require_guard(ctx)
-        body = _json_object()
-        problems: list = []
-        note = _text(body, "note", problems, max_len=500) or ""
-        answer = body.get("answer")
-        if problems:
-            raise ApiError(400, "invalid_request", "invalid answer", problems)
+        b = parse_body(RespondBody, _json_object(), "invalid answer")
         return jsonify(
             ops.reinforcements.respond(
-                reinforcement_id, session.guard_id, answer, note=note, remote_addr=remote_addr()
+                reinforcement_id, session.guard_id, b.answer, note=b.note.strip(),
+                remote_addr=remote_addr(),
             )
-        )
+        )  # fmt: skip
 
     # -- roll call ---------------------------------------------------------------------
     @bp.post("/api/v1/rollcalls")
+    @documented("Roll call 系统点名 of every on-duty guard of one zone (zone_id) or all zones "
+                "(null); each must answer within ROLL_CALL_MINUTES", body=RollcallBody,
+                body_required=False, actor=True,
+                responses={201: "the roll call with its result table", 400: "", 409: ""})  # fmt: skip
     def start_rollcall():
-        body = _json_object()
-        zone_id = body.get("zone_id")
-        if zone_id is not None and not isinstance(zone_id, str):
-            raise ApiError(
-                400, "invalid_request", "invalid roll call",
-                [{"field": "zone_id", "problem": "must be a zone id or null (all zones)"}],
-            )  # fmt: skip
-        result = ops.rollcalls.start(zone_id, actor=_actor(), remote_addr=remote_addr())
+        b = parse_body(RollcallBody, _json_object(), "invalid roll call")
+        result = ops.rollcalls.start(
+            b.zone_id, actor=actor_name_from_request(), remote_addr=remote_addr()
+        )
         return jsonify(result), 201
 
     @bp.get("/api/v1/rollcalls")
+    @documented("Roll calls started in a period with their results (alerted, on_time, "
+                "off_post, late, missing, response_rate) and the period's total, for the "
+                "weekly bulletin", query=PeriodQuery,
+                responses={200: "{from, to, rollcalls, total}", 400: ""})  # fmt: skip
     def list_rollcalls():
-        start, end = _period(ctx)
-        return jsonify(ops.rollcalls.in_period(start, end))
+        q = period(PeriodQuery, "invalid period")
+        return jsonify(ops.rollcalls.in_period(q.start, q.end))
 
     @bp.get("/api/v1/rollcalls/<rollcall_id>")
+    @documented("One roll call: per guard outcome (on_time, off_post, late, missing, or "
+                "pending before the deadline) and the summary; closed and the missing marked "
+                "once its deadline has passed", path={"rollcall_id": "e.g. RC-…"},
+                responses={200: "the roll call", 404: ""})  # fmt: skip
     def get_rollcall(rollcall_id: str):
         return jsonify(ops.rollcalls.get(rollcall_id))
 
     @bp.post("/api/v1/rollcalls/<rollcall_id>/answer")
+    @documented("The signed-in guard answers a roll call 点名签到; it counts only if his "
+                "latest fix is fresh and within POST_RADIUS_M of his post or inside his "
+                "unit's wall", guard=True, path={"rollcall_id": "e.g. RC-…"},
+                responses={200: "his outcome", 401: "", 403: "", 404: "", 409: ""})  # fmt: skip
     def answer_rollcall(rollcall_id: str):
         session = require_guard(ctx)
         return jsonify(
@@ -169,33 +138,34 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
 
     # -- reports -------------------------------------------------------------------------
     @bp.post("/api/v1/reports")
+    @documented("The signed-in guard reports a clue or hazard 上报线索/隐患, with an optional "
+                "photo (JPEG, PNG or WebP, at most 5 MB); nothing is stored when anything is "
+                "wrong", body=ReportForm, media="multipart/form-data", guard=True,
+                responses={201: "the stored report", 400: "", 401: "", 413: ""})  # fmt: skip
     def create_report():
         session = require_guard(ctx)
         # Refuse a body far above the photo limit before reading it.
         request.max_content_length = MAX_PHOTO_BYTES + _FORM_SLACK_BYTES
+        form = parse_body(ReportForm, request.form.to_dict(), "invalid report")
         photo = request.files.get("photo")
         has_photo = photo is not None and photo.filename != ""
         result = ops.reports.create(
-            session.guard_id, kind=request.form.get("kind", ""),
-            text=request.form.get("text", ""), photo=photo.stream if has_photo else None,
-            remote_addr=remote_addr(),
+            session.guard_id, kind=form.kind, text=form.text,
+            photo=photo.stream if has_photo else None, remote_addr=remote_addr(),
         )  # fmt: skip
         return jsonify(result), 201
 
     @bp.get("/api/v1/reports")
+    @documented("Guard reports made in a period, newest first", query=ReportsQuery,
+                responses={200: "{from, to, reports}", 400: ""})  # fmt: skip
     def list_reports():
-        start, end = _period(ctx)
-        guard_id = request.args.get("guard_id", "").strip() or None
-        kind = request.args.get("kind", "").strip() or None
-        if kind is not None and kind not in ("clue", "hazard"):
-            raise ApiError(
-                400, "invalid_request", "invalid report query",
-                [{"field": "kind", "problem": "must be clue or hazard"}],
-            )  # fmt: skip
-        items = ops.reports.in_period(start, end, guard_id=guard_id, kind=kind)
-        return jsonify({"from": start.isoformat(), "to": end.isoformat(), "reports": items})
+        q = period(ReportsQuery, "invalid report query")
+        items = ops.reports.in_period(q.start, q.end, guard_id=q.guard_id, kind=q.kind)
+        return jsonify({"from": q.start.isoformat(), "to": q.end.isoformat(), "reports": items})
 
     @bp.get("/api/v1/reports/<report_id>/photo")
+    @documented("The photo of a report", path={"report_id": "e.g. RP-…"},
+                response_media="image/*", responses={200: "the image", 404: ""})  # fmt: skip
     def report_photo(report_id: str):
         path, mime = ops.reports.photo(report_id)
         return send_file(path, mimetype=mime, max_age=3600)

@@ -24,29 +24,26 @@ from flask_socketio import SocketIO, join_room
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from shouwang import records
-from shouwang.auth.guards import AuthError, GuardSession
-from shouwang.context import ContextView, require
-from shouwang.fieldops.errors import FieldOpsError
-from shouwang.labels import INCIDENT_KIND_LABELS_ZH
+from shouwang.auth.guards import GuardSession
+from shouwang.context import AppContext
+from shouwang.errors import InvalidInput, NotFound, Unauthenticated
+from shouwang.i18n import label_of, strings, t
 from shouwang.records.dispatch_tables import assignments
-from shouwang.records.fieldops_tables import aware
-from shouwang.settings import ROOT
-from shouwang.web.errors import ApiError
+from shouwang.settings import ASSETS_DIR
+from shouwang.timeutil import aware
+from shouwang.vocab import IncidentKind
+from shouwang.web.models import parse_body
+from shouwang.web.models.fieldops import SigninBody
+from shouwang.web.openapi import documented
 
 NAMESPACE = "/guard"
 COOKIE = "sw_guard"
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static" / "guard"
-VENDOR_SOCKETIO = ROOT / "assets" / "vendor" / "socket.io.min.js"
-
-
-def api_error(exc: FieldOpsError | AuthError) -> ApiError:
-    """The API error for a service refusal."""
-    if isinstance(exc, AuthError):
-        details = [{"field": "retry_after_s", "problem": str(exc.retry_after_s)}] if (
-            exc.retry_after_s is not None) else []  # fmt: skip
-        return ApiError(exc.status, exc.code, exc.message, details)
-    return ApiError(exc.status, exc.code, exc.message, exc.details)
+VENDOR_SOCKETIO = ASSETS_DIR / "vendor" / "socket.io.min.js"
+#: The guard's page is in zh-CN; its script reads these catalogue strings.
+LANG = "zh"
+SCRIPT_STRINGS = ("guard.", "reinforcement_answer.", "report_kind.")
 
 
 def bearer_token() -> str | None:
@@ -57,23 +54,20 @@ def bearer_token() -> str | None:
     return request.cookies.get(COOKIE) or None
 
 
-def require_guard(ctx: ContextView) -> GuardSession:
-    """The signed-in guard of this request, or a 401 API error."""
-    try:
-        return require(ctx.fieldops, "field operations").auth.verify(bearer_token())
-    except AuthError as exc:
-        raise api_error(exc) from exc
+def require_guard(ctx: AppContext) -> GuardSession:
+    """The signed-in guard of this request (raises Unauthenticated)."""
+    return ctx.fieldops.auth.verify(bearer_token())
 
 
 def remote_addr() -> str:
     return request.remote_addr or ""
 
 
-def _guard_state(ctx: ContextView, guard_id: str) -> dict:
+def _guard_state(ctx: AppContext, guard_id: str) -> dict:
     states = ctx.store.states()
     row = states.loc[states["guard_id"] == guard_id]
     if row.empty:
-        raise ApiError(404, "not_found", f"guard {guard_id} is no longer on the roster")
+        raise NotFound("not_found", f"guard {guard_id} is no longer on the roster")
     r = row.iloc[0]
 
     def num(v):
@@ -95,7 +89,7 @@ def _guard_state(ctx: ContextView, guard_id: str) -> dict:
     }
 
 
-def _assignment(ctx: ContextView, guard_id: str) -> dict | None:
+def _assignment(ctx: AppContext, guard_id: str) -> dict | None:
     """The guard's active assignment (dispatch workflow), with its incident, or None."""
     a, i = assignments.c, records.incidents.c
     with ctx.engine.connect() as conn:
@@ -111,11 +105,11 @@ def _assignment(ctx: ContextView, guard_id: str) -> dict | None:
         return None
     out = dict(row._mapping)
     out["assigned_at"] = aware(out["assigned_at"]).isoformat()
-    out["kind_zh"] = INCIDENT_KIND_LABELS_ZH.get(out["kind"], out["kind"])
+    out["kind_zh"] = label_of(IncidentKind, out["kind"])
     return out
 
 
-def create_blueprint(ctx: ContextView) -> Blueprint:
+def create_blueprint(ctx: AppContext) -> Blueprint:
     """Blueprint of the guard page and the guard's own endpoints, bound to ``ctx``."""
     bp = Blueprint(
         "guardpage",
@@ -124,40 +118,36 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
         static_folder=str(STATIC_DIR),
         static_url_path="/guard/static",
     )
-    ops = require(ctx.fieldops, "field operations")
-    auth = ops.auth
+    auth = ctx.fieldops.auth
 
     @bp.get("/guard")
     def page():
-        return render_template("guard.html", roll_call_minutes=ctx.settings.ROLL_CALL_MINUTES)
+        return render_template(
+            "guard.html",
+            roll_call_minutes=ctx.settings.ROLL_CALL_MINUTES,
+            t=lambda key: t(key, LANG),
+            strings=strings(SCRIPT_STRINGS, LANG),
+        )
 
     @bp.get("/guard/vendor/socket.io.min.js")
     def socketio_client():
         return send_from_directory(VENDOR_SOCKETIO.parent, VENDOR_SOCKETIO.name)
 
     @bp.post("/api/v1/guard/signin")
+    @documented(
+        "Guard sign-in on the phone page: device id + PIN → signed token (also set as the "
+        "HttpOnly cookie sw_guard). Failed PINs are counted per device; after 5 in 15 minutes "
+        "the device is locked out (429, Retry-After)",
+        body=SigninBody,
+        responses={200: "signed in: {guard_id, token, guard}", 400: "", 401: "", 429: ""},
+    )
     def signin():
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise ApiError(400, "invalid_json", "send a JSON object {device_id, pin}")
-        problems = []
-        device_id, pin = body.get("device_id"), body.get("pin")
-        if not isinstance(device_id, str) or not device_id.strip() or len(device_id) > 64:
-            problems.append({"field": "device_id", "problem": "is required (text, ≤ 64 chars)"})
-        if not isinstance(pin, str) or not pin.strip():
-            problems.append({"field": "pin", "problem": "is required"})
-        if problems:
-            raise ApiError(400, "invalid_request", "invalid sign-in", problems)
-        try:
-            guard_id, token = auth.sign_in(
-                device_id.strip(), pin.strip(), remote_addr=remote_addr()
-            )
-        except AuthError as exc:
-            error = api_error(exc)
-            response = jsonify(error.body())
-            if exc.retry_after_s is not None:
-                response.headers["Retry-After"] = str(exc.retry_after_s)
-            return response, exc.status
+            raise InvalidInput("invalid_json", "send a JSON object {device_id, pin}")
+        creds = parse_body(SigninBody, body, "invalid sign-in")
+        # A refusal (bad PIN, lock-out with Retry-After) is answered at the web edge.
+        guard_id, token = auth.sign_in(creds.device_id, creds.pin, remote_addr=remote_addr())
         state = _guard_state(ctx, guard_id)
         response = jsonify({"guard_id": guard_id, "token": token, "guard": state})
         response.set_cookie(
@@ -167,13 +157,16 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
         return response
 
     @bp.get("/api/v1/guard/me")
+    @documented("The signed-in guard: his live state, roll calls waiting for his answer, "
+                "recent reinforcement alerts", guard=True,
+                responses={200: "the guard's page state", 401: ""})  # fmt: skip
     def me():
         session = require_guard(ctx)
         gid = session.guard_id
         body = {
             "guard": _guard_state(ctx, gid),
-            "rollcalls": ops.rollcalls.pending_for(gid),
-            "reinforcements": ops.reinforcements.for_guard(gid),
+            "rollcalls": ctx.fieldops.rollcalls.pending_for(gid),
+            "reinforcements": ctx.fieldops.reinforcements.for_guard(gid),
             "assignment": _assignment(ctx, gid),
         }
         return jsonify(body)
@@ -181,22 +174,19 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
     return bp
 
 
-def register_socketio(ctx: ContextView, socketio: SocketIO) -> None:
-    """The ``/guard`` namespace and the jobs relaying events to guard rooms."""
-    ops = require(ctx.fieldops, "field operations")
+def register_socketio(ctx: AppContext, socketio: SocketIO) -> None:
+    """The ``/guard`` namespace: a guard's phone joins his room ``guard:{id}``.
+
+    What reaches the room is relayed by ``ctx.guard_relay`` (a handler on
+    the event bus, :class:`shouwang.fieldops.service.GuardRelay`).
+    """
 
     @socketio.on("connect", namespace=NAMESPACE)
     def _connect(auth=None):
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            session = ops.auth.verify(token or request.cookies.get(COOKIE))
-        except AuthError as exc:
+            session = ctx.fieldops.auth.verify(token or request.cookies.get(COOKIE))
+        except Unauthenticated as exc:
             raise SocketRefused(exc.code) from exc
         join_room(f"guard:{session.guard_id}")
         return True
-
-    def emit(event: str, payload: dict, room: str) -> None:
-        socketio.emit(event, payload, to=room, namespace=NAMESPACE)
-
-    jobs = ops.background_jobs(ctx.store.redis, ctx.store.events_channel, emit)
-    ctx.extras.setdefault("background", []).extend(jobs)

@@ -20,17 +20,23 @@ from flask import Blueprint, jsonify, request
 from live.fixes import DecodeError
 from live.ingest.protocols import decode_batch, decode_osmand_many, decode_owntracks
 from live.ingest.service import IngestOutcome, IngestService
-from shouwang.web.errors import ApiError
+from shouwang.errors import Forbidden, InvalidInput
+from shouwang.web.models import ingest as doc
+from shouwang.web.openapi import documented
+
+_ERRORS = {400: "", 403: ""}
+_BATCH = {"oneOf": [{"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Fix"}},
+                    {"$ref": "#/components/schemas/Batch"}]}  # fmt: skip
 
 
 def _json_body(required: bool) -> Any | None:
     if not request.data:
         if required:
-            raise ApiError(400, "invalid_request", "the request has no JSON body")
+            raise InvalidInput("invalid_request", "the request has no JSON body")
         return None
     body = request.get_json(silent=True, force=required)
     if body is None and (required or request.is_json):
-        raise ApiError(400, "invalid_json", "the body is not valid JSON")
+        raise InvalidInput("invalid_json", "the body is not valid JSON")
     return body
 
 
@@ -52,8 +58,7 @@ def _form_fields() -> dict[str, str]:
 def _refuse_unknown(outcome: IngestOutcome) -> None:
     """A single-fix request from an unknown device is a 403, not a 200."""
     if outcome.reasons.get("unknown_device") and outcome.accepted == 0:
-        raise ApiError(
-            403,
+        raise Forbidden(
             "unknown_device",
             "this device id is not in the guard list; nothing was stored",
             outcome.rejected[0]["errors"],
@@ -65,13 +70,16 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
     bp = Blueprint("ingest", __name__)
 
     @bp.post("/api/v1/positions")
+    @documented("A batch of fixes (at most 1000); bad fixes are listed, good ones stored",
+                body=doc.Batch, body_schema=_BATCH, response=doc.IngestOutcome,
+                responses={200: "OK", 400: ""})  # fmt: skip
     def positions():
         body = _json_body(required=True)
         try:
             decoded = decode_batch(body)
         except DecodeError as exc:
-            raise ApiError(
-                400, "invalid_request", "the body is not a batch of fixes", exc.errors
+            raise InvalidInput(
+                "invalid_request", "the body is not a batch of fixes", exc.errors
             ) from exc
         outcome = IngestOutcome()
         for index, errors in decoded.rejected:
@@ -80,20 +88,25 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
         return jsonify(outcome.as_dict())
 
     @bp.route("/api/v1/ingest/osmand", methods=["GET", "POST"])
+    @documented("OsmAnd protocol (Traccar Client, OsmAnd, GPSLogger): one fix in the query "
+                "string, or form-encoded fields (POST), or the JSON body of Traccar Client 9.x",
+                query=doc.OsmAndQuery, body=doc.OsmAndQuery, body_required=False, response=doc.IngestOutcome,
+                media="application/x-www-form-urlencoded",
+                responses={200: "stored, or listed under rejected when a plausibility filter "
+                           "refused it", **_ERRORS})  # fmt: skip
     def osmand():
         body = _json_body(required=False) if request.is_json else None
         try:
             decoded = decode_osmand_many(request.args.to_dict(), _form_fields(), body, now=clock())
         except DecodeError as exc:
             ingest.store.count_rejections({"invalid": 1})
-            raise ApiError(
-                400, "invalid_request", "the OsmAnd request has invalid fields", exc.errors
+            raise InvalidInput(
+                "invalid_request", "the OsmAnd request has invalid fields", exc.errors
             ) from exc
         if not decoded.fixes and len(decoded.rejected) == 1:
             # One location (the usual request) that cannot be read: a plain 400.
             ingest.store.count_rejections({"invalid": 1})
-            raise ApiError(
-                400,
+            raise InvalidInput(
                 "invalid_request",
                 "the OsmAnd request has invalid fields",
                 decoded.rejected[0][1],
@@ -106,17 +119,21 @@ def create_blueprint(ingest: IngestService, clock) -> Blueprint:
         return jsonify(outcome.as_dict())
 
     @bp.post("/api/v1/ingest/owntracks")
+    @documented("OwnTracks HTTP mode: `_type: location` messages; other types answered 200 "
+                "and ignored", body=doc.OwnTracksMessage,
+                responses={200: "an empty array (OwnTracks expects a list of commands)",
+                           **_ERRORS})  # fmt: skip
     def owntracks():
         # The apps send an empty body when a friend is deleted: not an error.
         body = _json_body(required=False) if request.data else None
         if body is None and request.data:
-            raise ApiError(400, "invalid_json", "the body is not valid JSON")
+            raise InvalidInput("invalid_json", "the body is not valid JSON")
         try:
             fix = decode_owntracks(body, dict(request.headers), query=request.args.to_dict())
         except DecodeError as exc:
             ingest.store.count_rejections({"invalid": 1})
-            raise ApiError(
-                400, "invalid_request", "the OwnTracks message has invalid fields", exc.errors
+            raise InvalidInput(
+                "invalid_request", "the OwnTracks message has invalid fields", exc.errors
             ) from exc
         if fix is None:  # transition, lwt, card, empty…: valid, not a position
             # OwnTracks expects a JSON array (of commands to the phone) back.

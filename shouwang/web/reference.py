@@ -1,29 +1,21 @@
-"""Read endpoints: health, zones, units, guards with live state, alarms, OpenAPI."""
+"""Read endpoints: health, zones, units, guards with live state, alarms, the API document."""
 
 from __future__ import annotations
 
 import json
 import math
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from shouwang import __version__
-from shouwang.context import ContextView
-
-OPENAPI_FILE = Path(__file__).with_name("openapi.json")
-
-
-def iso_utc(ts: float | None) -> str | None:
-    """Epoch seconds as ISO-8601 UTC (``…Z``), None stays None."""
-    if ts is None or (isinstance(ts, float) and math.isnan(ts)):
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+from shouwang.context import AppContext
+from shouwang.timeutil import iso_z
+from shouwang.web.models.geo import FeatureCollection
+from shouwang.web.openapi import build_spec, documented
 
 
 def _clean(value: Any) -> Any:
@@ -64,7 +56,7 @@ def guards_geojson(states: pd.DataFrame) -> dict:
                     "on_duty": bool(row["on_duty"]),
                     "sos": bool(row["sos"]),
                     "incident_id": _clean(row["incident_id"]),
-                    "last_fix_at": iso_utc(_clean(row["last_fix_at"])),
+                    "last_fix_at": iso_z(_clean(row["last_fix_at"])),
                     "age_s": None if not has_fix else round(float(row["age_s"]), 1),
                     "accuracy_m": _clean(row["accuracy_m"]),
                     "speed_mps": _clean(row["speed_mps"]),
@@ -80,7 +72,7 @@ def guards_geojson(states: pd.DataFrame) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def create_blueprint(ctx: ContextView) -> Blueprint:
+def create_blueprint(ctx: AppContext) -> Blueprint:
     """Blueprint of the read endpoints, bound to the app context ``ctx``."""
     bp = Blueprint("reference", __name__)
     ds = ctx.dataset
@@ -88,15 +80,17 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
     units_json = feature_collection(
         ds.units, ["unit_id", "name_zh", "name_en", "kind", "zone_id", "company", "address"]
     )
-    openapi = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+    openapi: dict[str, Any] = {}  # built on first request, once every blueprint is in
 
     @bp.get("/api/v1/health")
-    def health():
+    @documented("Health of Redis and SQL, guard counts, rejected fixes by reason",
+                responses={200: "OK", 503: "Redis or SQL down"})  # fmt: skip
+    def health() -> tuple[Response, int]:
         checks: dict[str, Any] = {}
         ok = True
         try:
             started = time.perf_counter()
-            ctx.store.redis.ping()
+            ctx.store.ping()
             checks["redis"] = {
                 "ok": True,
                 "embedded": ctx.redis.embedded is not None,
@@ -112,7 +106,12 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
         except Exception as exc:
             ok = False
             checks["database"] = {"ok": False, "error": str(exc)}
-        body = {"status": "ok" if ok else "degraded", "version": __version__, "checks": checks}
+        body: dict[str, Any] = {
+            "status": "ok" if ok else "degraded",
+            "version": __version__,
+            "checks": checks,
+        }
+        body["jobs"] = ctx.supervisor.health()  # each background worker: running, last run, error
         if checks["redis"]["ok"]:
             states = ctx.store.states()
             body["guards"] = {
@@ -126,31 +125,39 @@ def create_blueprint(ctx: ContextView) -> Blueprint:
         return jsonify(body), 200 if ok else 503
 
     @bp.get("/api/v1/zones")
+    @documented("Joint-defence zones (GeoJSON)", response=FeatureCollection)
     def zones():
         return jsonify(zones_json)
 
     @bp.get("/api/v1/units")
+    @documented("Security units with their walls (GeoJSON)", response=FeatureCollection)
     def units():
         return jsonify(units_json)
 
     @bp.get("/api/v1/guards")
+    @documented("Guards at their live positions with status, on_duty, last_fix_at, accuracy_m, "
+                "battery_pct (GeoJSON; geometry null before a first fix)", response=FeatureCollection)  # fmt: skip
     def guards():
         return jsonify(guards_geojson(ctx.store.states()))
 
     @bp.get("/api/v1/alarms")
+    @documented("Open SOS alarms")
     def alarms():
         open_sos = ctx.store.open_sos()
         return jsonify(
             {
                 "alarms": [
-                    {"guard_id": gid, "kind": "sos", "at": iso_utc(ts)}
+                    {"guard_id": gid, "kind": "sos", "at": iso_z(ts)}
                     for gid, ts in sorted(open_sos.items())
                 ]
             }
         )
 
     @bp.get("/api/v1/openapi.json")
+    @documented("This document")
     def openapi_json():
+        if not openapi:
+            openapi.update(build_spec(current_app))
         return jsonify(openapi)
 
     return bp

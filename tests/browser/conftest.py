@@ -115,7 +115,7 @@ class LiveServer:
 @pytest.fixture
 def live_server(app, ctx):
     ctx.start_background()
-    server = LiveServer(app, ctx.extras["socketio"]).start()
+    server = LiveServer(app, ctx.socketio).start()
     yield server
     server.stop()
 
@@ -178,13 +178,22 @@ def console_errors(browser) -> Callable[[], list[str]]:
     return read
 
 
-def pytest_collection_modifyitems(items):
-    """Give browser tests a second and third chance.
+SETTLED = (
+    "const r = window.shouwangReady;"
+    "return !!r && r.dashIdle() && arguments[0].every(id => r.mapIdle(id));"
+)
 
-    They drive a real Chromium that draws with software WebGL on the same two
-    cores as the server; under load a page can miss a deadline that it meets
-    otherwise. A failure that repeats three times is still a failure.
+
+@pytest.fixture
+def settled(browser) -> Callable[..., None]:
+    """Wait for the page's readiness signals (``assets/ready.js``), or fail.
+
+    ``settled("coverage-map")``: no Dash callback in flight and that map has
+    drawn its latest change (what a screenshot must wait for).
     """
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.flaky(reruns=2, reruns_delay=2))
+
+    def wait(*map_ids: str, timeout_s: float = 20.0) -> None:
+        done = _wait_for(lambda: browser.execute_script(SETTLED, list(map_ids)), timeout_s)
+        assert done, f"the page did not settle within {timeout_s} s (maps: {map_ids})"
+
+    return wait

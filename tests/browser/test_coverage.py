@@ -109,7 +109,7 @@ def changed(wait_for, read, before: str, timeout_s: float = 20):
 
 
 def test_page_loads_and_reach_controls_change_the_table(
-    guards_on_post, browser, live_server, wait_for, screenshot, console_errors
+    guards_on_post, browser, live_server, wait_for, settled, screenshot, console_errors
 ):
     state = open_coverage(browser, live_server, wait_for)
     status = text(browser, "coverage-status")
@@ -118,7 +118,7 @@ def test_page_loads_and_reach_controls_change_the_table(
     for zone in ("东区", "西区", "南区", "北区", "中心区", "全所"):
         assert zone in table
     assert state["types"][-1] == "scattermap"  # the counted guards, over the heat
-    time.sleep(2.0)  # software WebGL: let the map finish drawing before the picture
+    settled("coverage-map")  # software WebGL draws slowly: the picture waits for it
     screenshot("coverage")
     assert console_errors() == []
 
@@ -142,7 +142,7 @@ def test_page_loads_and_reach_controls_change_the_table(
 
 
 def test_clicking_a_hot_unit_zooms_the_map(
-    guards_on_post, ctx, browser, live_server, wait_for, screenshot, console_errors
+    guards_on_post, ctx, browser, live_server, wait_for, settled, screenshot, console_errors
 ):
     before = open_coverage(browser, live_server, wait_for)
     first = browser.find_element("css selector", "#coverage-top-units .hot-unit")
@@ -161,7 +161,7 @@ def test_clicking_a_hot_unit_zooms_the_map(
     assert after["lat"] == pytest.approx(centre["lat"], abs=1e-5)
     assert after["layoutZoom"] == pytest.approx(zoom)
     assert after["layers"] == before["layers"] + 1  # the unit's wall, highlighted
-    time.sleep(1.0)
+    settled("coverage-map")
     screenshot("coverage-zoom")
 
     browser.find_element("id", "coverage-reset").click()
@@ -175,18 +175,18 @@ def test_clicking_a_hot_unit_zooms_the_map(
         "const top = document.getElementById('coverage-heat-status').getBoundingClientRect().top;"
         "side.scrollTop += top - side.getBoundingClientRect().top - 12;"
     )
-    time.sleep(1.0)
+    settled("coverage-map")
     screenshot("coverage-heat")
     assert console_errors() == []
 
 
-def test_english_switch(browser, live_server, wait_for, screenshot, console_errors):
+def test_english_switch(browser, live_server, wait_for, settled, screenshot, console_errors):
     open_coverage(browser, live_server, wait_for)
     browser.find_element("id", "lang-button").click()
     assert wait_for(lambda: "Live: 0 guards" in text(browser, "coverage-status"), 20)
     assert wait_for(lambda: "densitymap" in (browser.execute_script(MAP) or {"types": []})["types"],
                     20)  # fmt: skip
-    time.sleep(2.0)  # software WebGL: let the map finish drawing before the picture
+    settled("coverage-map")
     body = browser.find_element("tag name", "body").text
     for words in ("Coverage", "Incident heat", "Response times", "Straight radius"):
         assert words in body
@@ -203,7 +203,7 @@ return gd && gd.data ? gd.data.map(d => [d.name, d.y]) : null;
 
 
 def test_response_time_chart(
-    dispatched, browser, live_server, wait_for, screenshot, console_errors
+    dispatched, browser, live_server, wait_for, settled, screenshot, console_errors
 ):
     open_coverage(browser, live_server, wait_for)
     bars = wait_for(lambda: browser.execute_script(RESPONSE), 20)
@@ -215,6 +215,6 @@ def test_response_time_chart(
     browser.execute_script(
         "const side = document.querySelector('.coverage-side');side.scrollTop = side.scrollHeight;"
     )
-    time.sleep(1.0)
+    settled()
     screenshot("coverage-response")
     assert console_errors() == []

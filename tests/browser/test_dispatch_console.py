@@ -76,7 +76,7 @@ def post_fix(base_url: str, device: str, lon: float, lat: float) -> None:
 
 def on_duty(ctx, base_url: str, rows) -> None:
     for r in rows.itertuples():
-        ctx.store.clear_dispatched(r.guard_id)
+        ctx.store.marks.clear(r.guard_id)
         ctx.store.set_duty_override(r.guard_id, True)
         post_fix(base_url, str(r.device_id), float(r.post_lon), float(r.post_lat))
 
@@ -148,7 +148,7 @@ def test_one_call_from_map_click_to_clear_with_the_guards_page(
     me = g.loc["G024"]
     others = g.loc[["G001", "G030", "G050"]]  # further away: the list has more than one
     on_duty(ctx, url, others)
-    ctx.store.clear_dispatched("G024")
+    ctx.store.marks.clear("G024")
     ctx.store.set_duty_override("G024", True)
     post_fix(url, str(me.device_id), float(me.post_lon), float(me.post_lat))
     where = (float(me.post_lon) + 0.0006, float(me.post_lat) + 0.0002)  # ~60 m from his post
@@ -289,11 +289,10 @@ def test_the_app_restarts_in_the_middle_of_an_incident_and_it_is_cleared_after(
     assert wait_for(lambda: assignment_states(browser) == ["acknowledged"], 15)
 
     live_server.stop()  # the process dies: its jobs stop, Redis and SQL stay
-    for job in ctx.extras.get("background", []):
-        job.stop()
+    ctx.supervisor.stop()
     again = build_context(settings, clock=clock, redis_handle=redis_handle, engine=clean_engine,
                           dataset=pilot)  # fmt: skip
-    server = LiveServer(create_app(again), again.extras["socketio"], port=live_server.port)
+    server = LiveServer(create_app(again), again.socketio, port=live_server.port)
     again.start_background()
     server.start()
     try:
@@ -301,11 +300,11 @@ def test_the_app_restarts_in_the_middle_of_an_incident_and_it_is_cleared_after(
         assert again.store.redis.hget(again.store.key("dispatched"), "G040") == iid
         # The same console page carries on with the new process.
         assert wait_for(lambda: assignment_states(browser) == ["acknowledged"], 15)
-        for step in ("到场", "处置完毕"):
+        for step, status in (("到场", "on_scene"), ("处置完毕", "cleared")):
             xpath = f"//div[@id='dsp-detail']//button[text()='{step}']"
             assert wait_for(lambda: browser.find_elements(By.XPATH, xpath), 15), step  # noqa: B023
             browser.find_element(By.XPATH, xpath).click()
-            time.sleep(1.0)
+            assert wait_for(lambda: assignment_states(browser) == [status], 15), step  # noqa: B023
         assert wait_for(lambda: "已办结" in text(browser, "dsp-detail"), 15)
         screenshot("dispatch_7_after_restart")
         inc = again.dispatch.get(iid)

@@ -22,7 +22,7 @@ def test_guard_signs_in_answers_a_roll_call_and_raises_sos(
 ):
     g = ctx.dataset.guards
     me = g.loc[g["guard_id"] == "G024"].iloc[0]
-    ctx.store.clear_dispatched("G024")  # whatever earlier tests left in the shared SQL
+    ctx.store.marks.clear("G024")  # whatever earlier tests left in the shared SQL
     ctx.store.set_duty_override("G024", True)
     browser.set_window_size(*PHONE)
     browser.execute_cdp_cmd(

@@ -58,7 +58,7 @@ def open_wall(browser, live_server, wait_for):
 
 
 def test_overview_and_wall_load_without_console_errors(
-    browser, live_server, wait_for, screenshot, console_errors
+    browser, live_server, wait_for, settled, screenshot, console_errors
 ):
     browser.get(f"{live_server.url}/")
     assert wait_for(lambda: "值班大屏" in browser.find_element("tag name", "body").text, 15)
@@ -75,8 +75,8 @@ def test_overview_and_wall_load_without_console_errors(
         "return document.getElementById('wall-map').querySelector('.js-plotly-plot').data.length"
     )
     assert traces == 9  # five statuses, the SOS halo, the incidents' halo, core and centre
-    time.sleep(1.5)  # one more second of live updates and clock ticks
-    assert browser.find_element("id", "wall-clock").text.strip()
+    assert wait_for(lambda: browser.find_element("id", "wall-clock").text.strip(), 5)
+    settled("wall-map")
     screenshot("wall")
     assert console_errors() == []
 
@@ -141,7 +141,9 @@ def test_stopping_the_server_shows_the_lost_feed_banner_and_recovers(
     screenshot("wall_feed_back")
 
 
-def test_language_switch_shows_english(browser, live_server, wait_for, screenshot, console_errors):
+def test_language_switch_shows_english(
+    browser, live_server, wait_for, settled, screenshot, console_errors
+):
     open_wall(browser, live_server, wait_for)
     browser.find_element("id", "lang-button").click()
     assert wait_for(
@@ -150,7 +152,7 @@ def test_language_switch_shows_english(browser, live_server, wait_for, screensho
     body = browser.find_element("tag name", "body").text
     assert "Map wall" in body and "East" in body
     assert wait_for(lambda: browser.execute_script(LIVE_READY), 10)
-    time.sleep(1.0)
+    settled("wall-map")
     screenshot("wall_english")
     assert console_errors() == []
     browser.find_element("id", "lang-button").click()  # back to zh for the next visitor

@@ -16,7 +16,6 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
-from dashboard.basemap import ZONE_COLOURS
 from dashboard.coverage import charts
 from dashboard.coverage.callbacks import (
     draw_map,
@@ -34,12 +33,12 @@ from dashboard.coverage.sources import (
     default_period,
     heat_query,
 )
-from dashboard.i18n import CATALOGUE, t
 from dashboard.ids import CoverageIds
-from geo.heat import KIND_LABELS_ZH
+from dashboard.theme import ZONE_COLOURS
+from geo.heat import PREVENTABLE_KINDS
 from live.fixes import Fix
 from shouwang import records
-from shouwang.labels import INCIDENT_KIND_LABELS_ZH
+from shouwang.i18n import CATALOGUE, key_of, t
 from shouwang.records.dispatch_tables import (
     alarm_points,
     assignments,
@@ -47,6 +46,7 @@ from shouwang.records.dispatch_tables import (
     incident_dispatch,
     incident_events,
 )
+from shouwang.vocab import IncidentKind
 
 
 def texts(component) -> list[str]:
@@ -110,10 +110,9 @@ def on_duty_at_posts(ctx, clock, n: int) -> pd.DataFrame:
 
 
 def test_every_kind_label_matches_the_engines_and_exists_in_both_languages():
-    for kind, zh in INCIDENT_KIND_LABELS_ZH.items():
-        assert CATALOGUE[f"coverage.kind.{kind}"]["zh"] == zh
-        assert CATALOGUE[f"coverage.kind.{kind}"]["en"]
-    assert set(KIND_LABELS_ZH) <= set(INCIDENT_KIND_LABELS_ZH)
+    for kind in IncidentKind:
+        assert CATALOGUE[key_of(kind)]["zh"] and CATALOGUE[key_of(kind)]["en"]
+    assert set(PREVENTABLE_KINDS) <= {k.value for k in IncidentKind}
     coverage_keys = [k for k in CATALOGUE if k.startswith("coverage.")]
     assert all(CATALOGUE[k].get("zh") and CATALOGUE[k].get("en") for k in coverage_keys)
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from dashboard.basemap import drawing_projection, project_geojson
-from dashboard.i18n import CATALOGUE, LANGUAGES
 from dashboard.pages import Navigation, Page, shell
 from dashboard.wall.figures import SOS_TRACE, TRACE_STATUSES, zone_rows
 from dashboard.wall.layout import wall_layout
 from dashboard.wall.sources import WallSources
+from shouwang.i18n import CATALOGUE, LANGUAGES
 from shouwang.settings import SettingsError, load_settings
 
 

@@ -24,13 +24,13 @@ from dashboard.dispatch.figures import (
 from dashboard.dispatch.layout import dispatch_layout
 from dashboard.dispatch.live import live_panels, patch_live
 from dashboard.dispatch.ops import ops_panels
+from dashboard.dispatch.panels import kind_label, step_label
 from dashboard.dispatch.sources import DispatchSources, places_of
-from dashboard.i18n import CATALOGUE, t
 from dashboard.wall.incidents import incident_feed, incident_lines, sos_banner
 from live.fixes import Fix
 from shouwang import records
 from shouwang.dispatch.escalation import EscalationJob
-from shouwang.labels import ASSIGNMENT_STATUS_LABELS_ZH, INCIDENT_KIND_LABELS_ZH
+from shouwang.i18n import CATALOGUE, label, t
 from shouwang.records.dispatch_tables import (
     alarm_points,
     assignments,
@@ -38,6 +38,7 @@ from shouwang.records.dispatch_tables import (
     incident_dispatch,
     incident_events,
 )
+from shouwang.vocab import AssignmentStatus, IncidentKind
 
 IDENTITY = lambda lon, lat: (np.asarray(lon, float), np.asarray(lat, float))  # noqa: E731
 
@@ -117,12 +118,24 @@ def test_dispatch_figure_has_fixed_traces_and_no_text_mode():
     assert fig.layout.uirevision == "dispatch"
 
 
-def test_kind_and_status_labels_follow_the_backend_tables():
-    for code, zh in INCIDENT_KIND_LABELS_ZH.items():
-        assert CATALOGUE[f"dispatch.kind.{code}"]["zh"] == zh
-    assert len(INCIDENT_KIND_LABELS_ZH) == 12
-    for code, zh in ASSIGNMENT_STATUS_LABELS_ZH.items():
-        assert CATALOGUE[f"dispatch.astatus.{code}"]["zh"] == zh
+def test_the_dispatcher_steps_follow_the_rules():
+    assert actions.NEXT_STEPS == {
+        "assigned": ("acknowledged", "cancelled"),
+        "acknowledged": ("en_route", "on_scene", "cancelled"),
+        "en_route": ("on_scene", "cancelled"),
+        "on_scene": ("cleared", "cancelled"),
+    }
+
+
+def test_kind_and_status_labels_are_the_apis():
+    """The console names kinds and states as the API's ``*_zh`` fields do (one catalogue)."""
+    assert len(IncidentKind) == 12
+    for lang in ("zh", "en"):
+        for kind in IncidentKind:
+            assert kind_label(kind.value, lang) == label(kind, lang)
+        for step in AssignmentStatus:
+            assert step_label(step.value, lang) == label(step, lang)
+    assert step_label("teleported", "zh") == "teleported"  # an unknown code shows as itself
     assert all({"zh", "en"} <= set(v) for k, v in CATALOGUE.items() if k.startswith("dispatch."))
 
 

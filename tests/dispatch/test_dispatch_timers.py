@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 
 import tests.web.test_dispatch_api as api
 from live.fixes import Fix
-from shouwang.dispatch.escalation import EscalationJob
+from live.state.events import Event
 from shouwang.records.dispatch_tables import incident_dispatch
 from tests.web.test_dispatch_api import Events, assign, move, new_incident
 
@@ -24,7 +23,8 @@ M_PER_DEG_LAT = 111_195.0
 
 @pytest.fixture
 def job(ctx):
-    return EscalationJob(ctx.dispatch)
+    """The context's dispatch timers (a handler on ``ctx.bus`` too)."""
+    return ctx.timers
 
 
 def fix_at(ctx, guard, lon, lat, ts, alarm=None):
@@ -93,7 +93,7 @@ def test_sos_becomes_an_incident_owned_by_the_first_to_acknowledge(
     # the same alarm by its event, and more ticks: still one incident
     event = {"type": "alarm", "guard_id": guard.guard_id, "kind": "sos", "ts": clock.now,
              "lon": lon, "lat": lat}  # fmt: skip
-    job.handle_event(json.dumps(event))
+    job.handle_event(Event.of(event))
     clock.advance(1)
     job.tick()
     with ctx.engine.connect() as conn:
@@ -138,11 +138,9 @@ def test_arrival_is_detected_from_live_fixes(ctx, client, on_duty, clock, job):
     move(client, aid, "acknowledged")
     move(client, aid, "en_route")
     job.start()
+    ctx.bus.start()
     try:
-        deadline = time.monotonic() + 5
-        while not ctx.store.redis.pubsub_numsub(ctx.store.events_channel)[0][1]:
-            assert time.monotonic() < deadline, "listener never subscribed"
-            time.sleep(0.02)
+        assert ctx.bus.wait_connected(5), "the event bus never subscribed"
 
         def status() -> str:
             return client.get(f"/api/v1/incidents/{inc['incident_id']}").get_json()["assignments"][
@@ -160,6 +158,7 @@ def test_arrival_is_detected_from_live_fixes(ctx, client, on_duty, clock, job):
             assert time.monotonic() < deadline, "arrival not detected"
             time.sleep(0.05)
     finally:
+        ctx.bus.stop()
         job.stop()
     a = status()
     assert a["arrival"] == "auto"

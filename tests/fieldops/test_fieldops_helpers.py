@@ -17,7 +17,7 @@ def put_on_duty(ctx, client, clock, positions: dict[str, tuple[float, float]]) -
         # Other tests of the session may have left the guard sent to an incident
         # in the shared SQL database; the dispatch mark rebuilt from it is this
         # test's own Redis state, so free him here.
-        ctx.store.clear_dispatched(gid)
+        ctx.store.marks.clear(gid)
         ctx.store.set_duty_override(gid, True)
         fixes.append(
             {

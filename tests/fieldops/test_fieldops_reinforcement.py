@@ -6,7 +6,7 @@ import json
 
 import sqlalchemy as sa
 
-from live.state.status import haversine_m
+from geo.distance import haversine_m
 from shouwang.records import audit
 from shouwang.records.fieldops_tables import reinforcement_alerts
 from tests.fieldops.test_fieldops_helpers import at_post, put_on_duty, sign_in

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shapely
 import sqlalchemy as sa
 
-from live.state.status import haversine_m
+from geo.distance import haversine_m
 from shouwang.records import audit
 from shouwang.records.fieldops_tables import rollcall_guards
 from tests.fieldops.test_fieldops_helpers import at_post, guard_row, put_on_duty, sign_in

@@ -117,6 +117,19 @@ def test_hours_wrap_midnight_in_local_time():
     assert day.dt.strftime("%H:%M").tolist() == ["21:59", "06:00", "12:00"]
 
 
+def test_hours_of_day_are_binned_in_the_given_time_zone():
+    """The same instants fall in other hours of day in another station's zone."""
+    t = timed(["2025-11-01 21:59", "2025-11-01 22:00", "2025-11-02 06:00", "2025-11-02 12:00"])
+    shanghai = filter_incidents(t, hours="22-6").occurred_at.dt.tz_convert("UTC")
+    utc = filter_incidents(t, hours="22-6", tz="UTC").occurred_at.dt.tz_convert("UTC")
+    # 22:00 in Shanghai is 14:00 UTC; 06:00 and 12:00 Shanghai are 22:00 and 04:00 UTC.
+    assert shanghai.dt.strftime("%H:%M").tolist() == ["14:00"]
+    assert utc.dt.strftime("%H:%M").tolist() == ["22:00", "04:00"]
+    # A naive time is read in the same zone.
+    q = parse_heat_query({"from": "2025-11-02 00:00"}, tz="UTC")
+    assert q["start"].isoformat() == "2025-11-02T00:00:00+00:00"
+
+
 def test_window_is_half_open_and_kind_filter():
     t = timed(["2025-11-01 08:00", "2025-11-02 08:00", "2025-11-03 08:00", "2025-11-04 08:00"])
     got = filter_incidents(t, start="2025-11-02T08:00:00+08:00", end="2025-11-04 08:00")
@@ -238,4 +251,3 @@ def test_heat_layer_on_pilot(pilot):
     assert len(counts) <= 10 and counts == sorted(counts, reverse=True)
     assert layer["density"]["unit"] == "per_km2" and len(layer["density"]["z"]) > 0
     assert layer["filters"]["hours"] == [22, 6]
-    assert layer["kind_labels"]["burglary"] == "入室盗窃"

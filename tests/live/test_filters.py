@@ -9,13 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo.distance import EARTH_RADIUS_M, haversine_m
 from live.fixes import Fix
 from live.ingest.filters import (
-    EARTH_RADIUS_M,
     FilterSettings,
     PreviousFix,
     Verdict,
-    haversine_m,
     judge,
 )
 

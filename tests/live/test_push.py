@@ -7,7 +7,6 @@ channel, and reach a Socket.IO client of namespace ``/live`` as batched
 
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np
@@ -15,18 +14,20 @@ import pytest
 
 from dashboard.wall import figures
 from live.push import NAMESPACE, STATUS_CODES, PushRelay
+from live.state.events import Event
 from live.state.store import RosterEntry
+from shouwang.vocab import EventType
 
 
 @pytest.fixture
 def relay(app, ctx):
-    return ctx.extras["push"]
+    return ctx.push
 
 
 @pytest.fixture
 def sio(app, ctx):
     """A Socket.IO test client connected to /live (it gets the snapshot first)."""
-    client = ctx.extras["socketio"].test_client(app, namespace=NAMESPACE)
+    client = ctx.socketio.test_client(app, namespace=NAMESPACE)
     assert client.is_connected(NAMESPACE)
     yield client
     client.disconnect(namespace=NAMESPACE)
@@ -66,7 +67,7 @@ def pump(relay, pubsub):
     """Hand the relay every event published so far, as its listener thread does."""
     n = 0
     while (m := pubsub.get_message(timeout=0.3)) is not None:
-        relay.handle_event(m["data"])
+        relay.handle_event(Event.from_json(m["data"]))
         n += 1
     return n
 
@@ -147,7 +148,7 @@ def test_status_changes_are_pushed_without_new_fixes(sio, relay, ctx, client, gu
     assert got[g1][3] == int(ctx.settings.SIGNAL_LOST_AFTER_S + 5 + relay.status_every_s)
 
     ctx.store.set_duty_override(g1, False)  # sent home: a duty event makes a check due
-    relay.handle_event(json.dumps({"type": "duty", "on": [], "off": [g1]}))
+    relay.handle_event(Event(EventType.DUTY, {"on": [], "off": [g1]}))
     relay.tick()
     (message,) = received(sio, "guards")
     assert as_dict(message)[g1][2] == "off_duty"
@@ -165,7 +166,7 @@ def test_an_sos_is_pushed_with_the_open_alarm_list(sio, relay, ctx, client, guar
     messages = received(sio, "guards")
     assert messages and messages[-1]["sos"] == [g1]
     ctx.store.clear_sos(g1)
-    relay.handle_event(json.dumps({"type": "alarm_cleared"}))  # unknown kinds make a check due too
+    relay.handle_event(Event("alarm_cleared"))  # unknown kinds make a check due too
     relay.tick()
     assert received(sio, "guards")[-1]["sos"] == []
     pubsub.close()
@@ -197,8 +198,9 @@ def test_listener_thread_pushes_a_posted_fix_within_a_second(
 ):
     (g1, d1, lon1, lat1), _, _ = guards
     relay.start()
+    ctx.bus.start()  # the relay is one of its handlers
     try:
-        time.sleep(0.3)  # subscribed
+        assert ctx.bus.wait_connected(5)
         sio.get_received(NAMESPACE)
         posted = time.monotonic()
         post_fix(client, d1, lon1 + 0.0003, lat1, clock.now)
@@ -213,6 +215,7 @@ def test_listener_thread_pushes_a_posted_fix_within_a_second(
         assert hit[0][0] == pytest.approx(lon1 + 0.0003, abs=1e-6)
         assert latency < relay.interval_s + 0.5
     finally:
+        ctx.bus.stop()
         relay.stop()
 
 
@@ -221,7 +224,7 @@ def test_gcj02_drawing_moves_what_is_drawn_not_what_is_stored(app, ctx, client, 
 
     (g1, d1, lon1, lat1), _, _ = guards
     post_fix(client, d1, lon1, lat1, clock.now)
-    relay = PushRelay(ctx.store, ctx.extras["socketio"], drawn_crs="gcj02", namespace="/gcj")
+    relay = PushRelay(ctx.store, ctx.socketio, drawn_crs="gcj02", namespace="/gcj")
     snap = relay.snapshot()
     i = snap["ids"].index(g1)
     want_lon, want_lat = wgs84_to_gcj02(lon1, lat1)
@@ -232,7 +235,7 @@ def test_gcj02_drawing_moves_what_is_drawn_not_what_is_stored(app, ctx, client, 
     never = [j for j, a in enumerate(snap["age"]) if a is None]
     assert all(snap["lon"][j] is None for j in never)
     with pytest.raises(ValueError, match="drawn_crs"):
-        PushRelay(ctx.store, ctx.extras["socketio"], drawn_crs="bd09")
+        PushRelay(ctx.store, ctx.socketio, drawn_crs="bd09")
 
 
 def test_relay_states_are_the_stores(relay, ctx):

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from live.fixes import Fix
-from live.state.store import GuardStatus, RosterEntry
+from live.state.store import RosterEntry
+from shouwang.vocab import GuardStatus
 
 POST = (118.3800, 33.7800)
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from live.ingest.filters import haversine_m
+from geo.distance import haversine_m
 from live.ingest.protocols import decode_batch, decode_osmand
 from shouwang.sim.behaviour import MAX_WALL_SPEED_MPS, GuardWorld, SimFix
 from shouwang.sim.simulator import Simulator, batch_item, osmand_params
@@ -369,8 +369,26 @@ def test_simulator_gives_every_pilot_guard_a_live_position_over_http(live_server
             if len(with_fix) == len(pilot.guards) and sim.stats.sent > 400:
                 break
         first = {f["id"]: f["geometry"]["coordinates"] for f in with_fix}
-        time.sleep(6.0)
-        later = requests.get(f"{url}/api/v1/guards", timeout=5).json()
+        later: dict = {}
+
+        def moved_guards() -> list[str]:
+            later.update(requests.get(f"{url}/api/v1/guards", timeout=5).json())
+            return [
+                f["id"]
+                for f in later["features"]
+                if f["geometry"]
+                and haversine_m(
+                    f["geometry"]["coordinates"][1],
+                    f["geometry"]["coordinates"][0],
+                    first[f["id"]][1],
+                    first[f["id"]][0],
+                )
+                > 5
+            ]
+
+        deadline = time.monotonic() + 20  # poll: more than 20 guards walk 5 m
+        while len(moved := moved_guards()) <= 20 and time.monotonic() < deadline:
+            time.sleep(0.5)
     finally:
         started = time.monotonic()
         sim.stop()
@@ -378,19 +396,7 @@ def test_simulator_gives_every_pilot_guard_a_live_position_over_http(live_server
         runner.join(3)
     assert not runner.is_alive()
     assert len(first) == len(pilot.guards)  # ALL guards have a live position
-    moved = [
-        f["id"]
-        for f in later["features"]
-        if f["geometry"]
-        and haversine_m(
-            f["geometry"]["coordinates"][1],
-            f["geometry"]["coordinates"][0],
-            first[f["id"]][1],
-            first[f["id"]][0],
-        )
-        > 5
-    ]
-    assert len(moved) > 20
+    assert len(moved) > 20, f"only {len(moved)} guards moved more than 5 m in 20 s"
     stats = sim.stats
     assert stats.accepted > 0.9 * stats.sent and stats.failed == 0
     # Both wire formats reached the server.

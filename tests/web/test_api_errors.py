@@ -13,7 +13,8 @@ def assert_error_shape(resp, status: int, code: str | None = None) -> dict:
     body = resp.get_json()
     assert set(body) == {"error"}
     err = body["error"]
-    assert set(err) == SHAPE_KEYS
+    # The four members are always there; a refusal may add its own (``candidates``…).
+    assert set(err) >= SHAPE_KEYS
     assert err["status"] == status
     assert isinstance(err["message"], str) and err["message"]
     assert isinstance(err["details"], list)
@@ -66,3 +67,26 @@ def test_unexpected_errors_are_json_too(app, client, monkeypatch, ctx):
     monkeypatch.setattr(ctx.store, "states", boom)
     err = assert_error_shape(client.get("/api/v1/guards"), 500, "internal_error")
     assert "simulated" not in err["message"]  # no internals leak to the client
+
+
+def test_extra_members_join_the_error_object(app, client):
+    """A domain refusal's extra members sit beside the four fixed ones."""
+    from shouwang.errors import Conflict
+
+    @app.get("/api/v1/test-only/conflict")
+    def _conflict():
+        raise Conflict("guard_busy", "busy", [{"field": "guard_ids", "problem": "G1 is busy"}],
+                       candidates=[{"guard_id": "G2"}])  # fmt: skip
+
+    err = assert_error_shape(client.get("/api/v1/test-only/conflict"), 409, "guard_busy")
+    assert err["candidates"] == [{"guard_id": "G2"}]
+
+
+def test_every_error_kind_has_one_status():
+    import shouwang.errors as errors
+    from shouwang.web.errors import STATUS, status_of
+
+    kinds = [getattr(errors, n) for n in errors.__all__ if n != "DomainError"]
+    assert set(kinds) == set(STATUS)
+    assert len(set(STATUS.values())) == len(STATUS)  # one status per kind
+    assert status_of(errors.TooManyAttempts("locked_out", "wait", 30)) == 429

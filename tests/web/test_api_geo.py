@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from live.fixes import Fix
@@ -102,6 +103,38 @@ def test_heat_filters(client):
     resp = client.get("/api/v1/heat?kind=arson&from=tomorrow")
     assert resp.status_code == 400
     assert {d["field"] for d in resp.get_json()["error"]["details"]} == {"kind", "from"}
+    assert (
+        everything["kind_labels"]["burglary"] == "入室盗窃" and len(everything["kind_labels"]) == 7
+    )
+
+
+@pytest.fixture
+def utc_client(settings, redis_handle, clean_engine, pilot, clock):
+    """The app of a station whose TIMEZONE is UTC."""
+    from shouwang.runtime.app import build_context, create_app
+
+    context = build_context(
+        settings.replace(TIMEZONE="UTC"), clock=clock, redis_handle=redis_handle,
+        engine=clean_engine, dataset=pilot,
+    )  # fmt: skip
+    yield create_app(context).test_client()
+    context.close()
+    context.store.wipe()
+
+
+def test_heat_hours_are_the_stations_hours(client, utc_client, pilot):
+    """``hours=22-6`` means 22:00-06:00 in the TIMEZONE setting, not always in Shanghai."""
+    occurred = pd.to_datetime(pilot.incidents["occurred_at"], utc=True, format="ISO8601")
+
+    def night_in(tz: str) -> int:
+        hour = occurred.dt.tz_convert(tz).dt.hour
+        return int(((hour >= 22) | (hour < 6)).sum())
+
+    shanghai = client.get("/api/v1/heat?hours=22-6").get_json()
+    utc = utc_client.get("/api/v1/heat?hours=22-6").get_json()
+    assert shanghai["n_incidents"] == night_in("Asia/Shanghai")
+    assert utc["n_incidents"] == night_in("UTC") != shanghai["n_incidents"]
+    assert utc["last_at"].endswith("+00:00") and shanghai["last_at"].endswith("+08:00")
 
 
 def test_walking_coverage_of_the_night_shift_draws_its_gaps(client):

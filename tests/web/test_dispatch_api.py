@@ -339,7 +339,7 @@ def test_export_csv_and_geojson(ctx, client, on_duty, clock):
     assert f["geometry"] == {"type": "Point", "coordinates": [b["lon"], b["lat"]]}
     assert f["properties"]["status"] == "open" and f["properties"]["guards"] == ""
     later = clock.now + 3600
-    from shouwang.dispatch.reads import iso
+    from shouwang.timeutil import iso_z as iso
 
     empty = client.get(f"/api/v1/incidents/export.geojson?from={iso(later)}").get_json(force=True)
     assert empty["features"] == []
@@ -373,7 +373,7 @@ def test_response_time_figures_over_the_api(ctx, client, on_duty, clock):
     assert [(g["zone_id"], g["kind"], g["kind_zh"]) for g in body["groups"]] == [
         ("C", "burglary", "入室盗窃")
     ]
-    from shouwang.dispatch.reads import iso
+    from shouwang.timeutil import iso_z as iso
 
     none = client.get(f"/api/v1/stats/response-times?to={iso(start - 60)}").get_json()
     assert none["overall"]["total"]["count"] == 0 and none["groups"] == []

@@ -32,7 +32,7 @@ def test_guard_room_gets_assignments_and_roll_calls(ctx, app, client, clock):
     put_on_duty(ctx, client, clock, {"G025": at_post(ctx, "G025"), "G023": at_post(ctx, "G023")})
     headers = sign_in(client, ctx, "G025")
     token = headers["Authorization"].split()[1]
-    socketio = ctx.extras["socketio"]
+    socketio = ctx.socketio
     refused = socketio.test_client(app, namespace="/guard", auth={"token": "forged"})
     assert not refused.is_connected("/guard")
     sio = socketio.test_client(app, namespace="/guard", auth={"token": token})
@@ -40,11 +40,11 @@ def test_guard_room_gets_assignments_and_roll_calls(ctx, app, client, clock):
     other = socketio.test_client(
         app, namespace="/guard", auth={"token": sign_in(client, ctx, "G023")["Authorization"][7:]}
     )
-    relay = next(j for j in ctx.extras["background"] if isinstance(j, GuardRelay))
-    relay.start()
+    assert isinstance(ctx.guard_relay, GuardRelay)
+    ctx.bus.start()  # the guard relay is one of its handlers
     incident = None
     try:
-        time.sleep(0.3)  # subscribed
+        assert ctx.bus.wait_connected(5)
         lon, lat = at_post(ctx, "G025", east_m=40)
         incident = client.post(
             "/api/v1/incidents",
@@ -84,6 +84,6 @@ def test_guard_room_gets_assignments_and_roll_calls(ctx, app, client, clock):
     finally:
         if incident is not None:  # the shared SQL database: leave G025 free
             client.post(f"/api/v1/incidents/{incident['incident_id']}/cancel", json={})
-        relay.stop()
+        ctx.bus.stop()
         sio.disconnect("/guard")
         other.disconnect("/guard")

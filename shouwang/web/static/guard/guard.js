@@ -7,14 +7,17 @@
   var TOKEN_KEY = "sw_guard_token";
   var DEVICE_KEY = "sw_guard_device";
   var SEND_EVERY_MS = 10000;
-  // Assignment chain: current status -> [next status, button label].
-  var CHAIN = {
-    assigned: ["acknowledged", "接受任务"],
-    acknowledged: ["en_route", "出发"],
-    en_route: ["on_scene", "到达现场"],
-    on_scene: ["cleared", "完成"]
-  };
-  var STATUS_ZH = { assigned: "待接受", acknowledged: "已接受", en_route: "出发中", on_scene: "已到达" };
+  // The page's strings, from the server's catalogue (the JSON blob in guard.html).
+  var STRINGS = JSON.parse(document.getElementById("sw-strings").textContent);
+  // The string `key` with its {name} placeholders filled from `vars`.
+  function T(key, vars) {
+    var text = STRINGS[key] !== undefined ? STRINGS[key] : key;
+    return text.replace(/\{(\w+)\}/g, function (m, name) {
+      return vars && vars[name] !== undefined ? String(vars[name]) : m;
+    });
+  }
+  // Assignment chain: current status -> the next status (its button: guard.task.step.<next>).
+  var CHAIN = { assigned: "acknowledged", acknowledged: "en_route", en_route: "on_scene", on_scene: "cleared" };
 
   var state = { token: localStorage.getItem(TOKEN_KEY), me: null, pos: null, sentAt: 0,
                 socket: null, audio: null, timer: null };
@@ -34,7 +37,7 @@
     }
     return fetch(path, init).then(function (resp) {
       return resp.json().catch(function () { return {}; }).then(function (data) {
-        if (resp.status === 401 && path !== "/api/v1/guard/signin") signOut("登录已失效，请重新登录");
+        if (resp.status === 401 && path !== "/api/v1/guard/signin") signOut(T("guard.signin.expired"));
         if (!resp.ok) {
           var err = new Error((data.error && data.error.message) || ("HTTP " + resp.status));
           err.status = resp.status; err.body = data; throw err;
@@ -82,17 +85,17 @@
     if (!force && Date.now() - state.sentAt < SEND_EVERY_MS) return Promise.resolve(null);
     state.sentAt = Date.now();
     return api("POST", "/api/v1/positions", { fixes: [fixFrom(state.pos)] }).then(function (out) {
-      var t = new Date().toLocaleTimeString("zh-CN", { hour12: false });
-      say("gps", out.accepted ? "定位：已上报 " + t : "定位：未被采用（精度不足）");
+      var t = new Date().toLocaleTimeString(T("guard.locale"), { hour12: false });
+      say("gps", out.accepted ? T("guard.gps.sent", { time: t }) : T("guard.gps.rejected"));
       return out;
-    }).catch(function () { say("gps", "定位：上报失败，稍后重试", true); });
+    }).catch(function () { say("gps", T("guard.gps.failed"), true); });
   }
   function watchPosition() {
-    if (!navigator.geolocation) { say("gps", "定位：本机不支持", true); return; }
+    if (!navigator.geolocation) { say("gps", T("guard.gps.unsupported"), true); return; }
     navigator.geolocation.watchPosition(function (pos) {
       state.pos = pos; sendPosition(false);
     }, function (err) {
-      say("gps", "定位：" + (err.code === 1 ? "未授权，请允许定位" : "暂不可用"), true);
+      say("gps", T(err.code === 1 ? "guard.gps.denied" : "guard.gps.unavailable"), true);
     }, { enableHighAccuracy: true, maximumAge: 5000, timeout: 20000 });
   }
 
@@ -102,11 +105,11 @@
     if (typeof io !== "function") return;
     var socket = io("/guard", { auth: { token: state.token }, transports: ["websocket", "polling"] });
     state.socket = socket;
-    socket.on("connect", function () { $("net").dataset.state = "on"; $("net").textContent = "● 在线"; refresh(); });
-    socket.on("disconnect", function () { $("net").dataset.state = "off"; $("net").textContent = "● 离线"; });
+    socket.on("connect", function () { $("net").dataset.state = "on"; $("net").textContent = T("guard.net.on"); refresh(); });
+    socket.on("disconnect", function () { $("net").dataset.state = "off"; $("net").textContent = T("guard.net.off"); });
     socket.on("connect_error", function (err) {
-      $("net").dataset.state = "off"; $("net").textContent = "● 离线";
-      if (err && /token|expired/.test(err.message)) signOut("登录已失效，请重新登录");
+      $("net").dataset.state = "off"; $("net").textContent = T("guard.net.off");
+      if (err && /token|expired/.test(err.message)) signOut(T("guard.signin.expired"));
     });
     socket.on("rollcall", function () { alarm(3); refresh(); });
     socket.on("reinforcement", function () { alarm(4); refresh(); });
@@ -121,7 +124,7 @@
   }
   function render() {
     var me = state.me, g = me.guard;
-    $("who").textContent = g.name + " · " + g.unit_id + (g.zone_id ? " · " + g.zone_id + "区" : "");
+    $("who").textContent = g.name + " · " + g.unit_id + (g.zone_id ? " · " + T("guard.zone", { zone: g.zone_id }) : "");
     var rc = me.rollcalls[0];
     show("rollcall-card", !!rc);
     if (rc) { $("rollcall-btn").dataset.id = rc.rollcall_id; $("rollcall-card").dataset.deadline = rc.deadline; }
@@ -131,11 +134,12 @@
     if (a) {
       $("assignment-kind").textContent = a.kind_zh || a.kind;
       $("assignment-desc").textContent = a.description || "";
-      $("assignment-meta").textContent = "状态：" + (STATUS_ZH[a.status] || a.status) +
-        (a.eta_s ? " · 预计 " + Math.round(a.eta_s / 60) + " 分钟" : "");
-      var step = CHAIN[a.status];
-      $("chain-btn").hidden = !step;
-      if (step) { $("chain-btn").textContent = step[1]; $("chain-btn").dataset.to = step[0]; $("chain-btn").dataset.id = a.assignment_id; }
+      var word = STRINGS["guard.task.status." + a.status] || a.status;
+      $("assignment-meta").textContent = T("guard.task.status", { status: word }) +
+        (a.eta_s ? T("guard.task.eta", { min: Math.round(a.eta_s / 60) }) : "");
+      var next = CHAIN[a.status];
+      $("chain-btn").hidden = !next;
+      if (next) { $("chain-btn").textContent = T("guard.task.step." + next); $("chain-btn").dataset.to = next; $("chain-btn").dataset.id = a.assignment_id; }
     }
     var box = $("reinforcements");
     box.textContent = "";
@@ -144,18 +148,21 @@
   function reinforcementCard(r) {
     var card = document.createElement("section");
     card.className = "card reinforce";
-    var h = document.createElement("h2"); h.textContent = "联防增援"; card.appendChild(h);
+    var h = document.createElement("h2"); h.textContent = T("guard.rf.title"); card.appendChild(h);
     var p = document.createElement("p");
-    p.textContent = (r.note || "邻近单位需要支援") + " · 距离约 " + Math.round(r.distance_m) +
-      " 米，约 " + Math.max(1, Math.round(r.eta_s / 60)) + " 分钟";
+    p.textContent = (r.note || T("guard.rf.default_note")) +
+      T("guard.rf.distance", { m: Math.round(r.distance_m), min: Math.max(1, Math.round(r.eta_s / 60)) });
     card.appendChild(p);
     if (r.answer) {
       var done = document.createElement("p"); done.className = "notice";
-      done.textContent = "已答复：" + (r.answer === "coming" ? "前往" : "无法前往");
+      done.textContent = T("guard.rf.answered", {
+        answer: T(r.answer === "coming" ? "reinforcement_answer.coming" : "reinforcement_answer.cannot")
+      });
       card.appendChild(done);
     }
     var row = document.createElement("div"); row.className = "row";
-    [["coming", "前往", "btn go big"], ["cannot", "无法前往", "btn warn big"]].forEach(function (b) {
+    [["coming", T("reinforcement_answer.coming"), "btn go big"],
+     ["cannot", T("reinforcement_answer.cannot"), "btn warn big"]].forEach(function (b) {
       var btn = document.createElement("button");
       btn.type = "button"; btn.className = b[2]; btn.textContent = b[1];
       btn.dataset.answer = b[0];
@@ -173,7 +180,7 @@
     if (card.hidden) return;
     var left = Math.round(Number(card.dataset.deadline) - Date.now() / 1000);
     $("rollcall-countdown").textContent = left > 0
-      ? Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0") : "已超时（迟到）";
+      ? Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0") : T("guard.rc.overdue");
   }
 
   // -- actions ------------------------------------------------------------------------------
@@ -184,9 +191,9 @@
       return api("POST", "/api/v1/rollcalls/" + id + "/answer");
     }).then(function (out) {
       var bad = out.outcome !== "on_time";
-      say("rollcall-result", "点名已签到：" + out.outcome_zh, bad);
+      say("rollcall-result", T("guard.rc.answered", { outcome: out.outcome_zh }), bad);
       return refresh();
-    }).catch(function (e) { say("rollcall-result", "签到失败：" + e.message, true); })
+    }).catch(function (e) { say("rollcall-result", T("guard.rc.failed", { error: e.message }), true); })
       .then(function () { $("rollcall-btn").disabled = false; });
   }
   // Moves the guard along the dispatch workflow's assignment chain.
@@ -198,7 +205,7 @@
       method: "POST", headers: { "Content-Type": "application/json", "X-Actor": who },
       body: JSON.stringify({ to: btn.dataset.to })
     }).then(function (resp) { if (!resp.ok) throw new Error("HTTP " + resp.status); })
-      .catch(function (e) { alert("操作失败：" + e.message); })
+      .catch(function (e) { alert(T("guard.task.failed", { error: e.message })); })
       .then(function () { btn.disabled = false; return refresh(); });
   }
   function sos() {
@@ -206,10 +213,10 @@
     btn.classList.add("sent");
     var fix = fixFrom(state.pos, "sos");
     api("POST", "/api/v1/positions", { fixes: [fix] }).then(function () {
-      say("sos-status", "求助已发出，值班民警已收到。请注意安全。");
+      say("sos-status", T("guard.sos.sent"));
     }).catch(function () {
       btn.classList.remove("sent");
-      say("sos-status", "求助发送失败！请再按一次或拨打 110", true);
+      say("sos-status", T("guard.sos.failed"), true);
     });
   }
   function report(ev) {
@@ -217,13 +224,13 @@
     var form = new FormData($("report-form"));
     var photo = $("report-photo").files[0];
     if (!photo) form.delete("photo");
-    else if (photo.size > 5 * 1024 * 1024) { say("report-status", "照片超过 5 MB，请重拍", true); return; }
+    else if (photo.size > 5 * 1024 * 1024) { say("report-status", T("guard.report.too_big"), true); return; }
     $("report-btn").disabled = true;
     api("POST", "/api/v1/reports", form, true).then(function () {
-      say("report-status", "已上报，谢谢！");
+      say("report-status", T("guard.report.sent"));
       $("report-form").reset();
-      $("photo-name").textContent = "未选择照片";
-    }).catch(function (e) { say("report-status", "上报失败：" + e.message, true); })
+      $("photo-name").textContent = T("guard.report.no_photo");
+    }).catch(function (e) { say("report-status", T("guard.report.failed", { error: e.message }), true); })
       .then(function () { $("report-btn").disabled = false; });
   }
 
@@ -240,7 +247,7 @@
       $("pin").value = "";
       start();
     }).catch(function (e) {
-      say("signin-error", e.status === 429 ? "错误次数过多，请稍后再试" : "设备号或 PIN 码不正确", true);
+      say("signin-error", T(e.status === 429 ? "guard.signin.too_many" : "guard.signin.wrong"), true);
     });
   }
   function signOut(message) {
@@ -266,7 +273,8 @@
     $("report-form").addEventListener("submit", report);
     $("report-photo").addEventListener("change", function () {
       var f = this.files[0];
-      $("photo-name").textContent = f ? f.name + "（" + Math.round(f.size / 1024) + " KB）" : "未选择照片";
+      $("photo-name").textContent = f
+        ? T("guard.report.photo_name", { name: f.name, kb: Math.round(f.size / 1024) }) : T("guard.report.no_photo");
     });
     $("signout-btn").addEventListener("click", function () { signOut(""); });
     document.body.addEventListener("click", unlockAudio, { once: true });

@@ -1,15 +1,11 @@
-"""Every user-visible string, zh-CN first, English as a switch.
+"""Strings of the Dash pages (shell, overview, wall, coverage, dispatch console).
 
-Look strings up with :func:`t`; a key missing from a language falls back to
-zh-CN, and ``tests/test_dashboard.py`` checks both languages have every key.
+Keys are ``page.thing``; labels of domain codes are in :mod:`shouwang.i18n.domain`.
 """
 
 from __future__ import annotations
 
-LANGUAGES = ("zh", "en")
-DEFAULT_LANGUAGE = "zh"
-
-CATALOGUE: dict[str, dict[str, str]] = {
+PAGES: dict[str, dict[str, str]] = {
     # --- the app shell
     "app.title": {"zh": "守望 · 联勤联防", "en": "Shouwang · joint defence"},
     "app.subtitle": {"zh": "洋河新区联防试点", "en": "Yanghe new district pilot"},
@@ -48,12 +44,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "overview.now": {"zh": "此刻", "en": "Right now"},
     # --- statuses
-    "status.on_post": {"zh": "在岗", "en": "On post"},
-    "status.patrolling": {"zh": "巡逻中", "en": "Patrolling"},
-    "status.dispatched": {"zh": "已派出", "en": "Dispatched"},
-    "status.off_duty": {"zh": "不在班", "en": "Off duty"},
-    "status.signal_lost": {"zh": "信号丢失", "en": "Signal lost"},
-    "status.sos": {"zh": "一键报警", "en": "SOS alarm"},
+    "wall.sos": {"zh": "一键报警", "en": "SOS alarm"},
     "layer.zones": {"zh": "联防区域", "en": "Joint-defence zones"},
     "layer.units": {"zh": "保安从业单位", "en": "Security units"},
     "layer.streets": {"zh": "街道", "en": "Streets"},
@@ -93,12 +84,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "wall.never_reported": {"zh": "未上报定位", "en": "no fix yet"},
     "wall.more": {"zh": "另有 {n} 人", "en": "and {n} more"},
     "wall.total": {"zh": "合计", "en": "Total"},
-    # --- unit kinds
-    "unit_kind.government": {"zh": "机关单位", "en": "Government office"},
-    "unit_kind.residential": {"zh": "住宅小区", "en": "Residential compound"},
-    "unit_kind.school": {"zh": "学校", "en": "School"},
-    "unit_kind.liquor": {"zh": "白酒企业", "en": "Liquor company"},
-    "unit_kind.commercial": {"zh": "商业场所", "en": "Commercial venue"},
     # --- the coverage review (/coverage)
     "coverage.section.coverage": {"zh": "覆盖率", "en": "Coverage"},
     "coverage.section.heat": {"zh": "案件热力", "en": "Incident heat"},
@@ -199,18 +184,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "coverage.measure.travel": {"zh": "途中", "en": "Travel"},
     "coverage.measure.total": {"zh": "全程", "en": "Total"},
     "coverage.outside_zones": {"zh": "区域外", "en": "Outside zones"},
-    "coverage.kind.burglary": {"zh": "入室盗窃", "en": "Burglary"},
-    "coverage.kind.theft_from_vehicle": {"zh": "盗窃车内财物", "en": "Theft from vehicle"},
-    "coverage.kind.bike_theft": {"zh": "盗窃自行车/电动车", "en": "Bicycle/e-bike theft"},
-    "coverage.kind.pickpocketing": {"zh": "扒窃", "en": "Pickpocketing"},
-    "coverage.kind.fraud": {"zh": "诈骗", "en": "Fraud"},
-    "coverage.kind.vandalism": {"zh": "故意毁坏财物", "en": "Vandalism"},
-    "coverage.kind.other_theft": {"zh": "其他盗窃", "en": "Other theft"},
-    "coverage.kind.dispute": {"zh": "纠纷", "en": "Dispute"},
-    "coverage.kind.suspicious_person": {"zh": "可疑人员", "en": "Suspicious person"},
-    "coverage.kind.fire_hazard": {"zh": "火灾隐患", "en": "Fire hazard"},
-    "coverage.kind.medical": {"zh": "急救", "en": "Medical"},
-    "coverage.kind.other": {"zh": "其他警情", "en": "Other incident"},
     # --- the dispatch console (dashboard/dispatch)
     "dispatch.actor": {"zh": "调度员", "en": "Dispatcher"},
     "dispatch.actor.placeholder": {"zh": "填写姓名（记入操作日志）", "en": "Your name (audit log)"},
@@ -301,9 +274,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "已通知 {alerted} 人 · 前往 {coming} · 无法前往 {cannot} · 未答复 {no_answer}",
         "en": "{alerted} alerted · coming {coming} · cannot {cannot} · no answer {no_answer}",
     },
-    "dispatch.rf.answer.coming": {"zh": "前往", "en": "Coming"},
-    "dispatch.rf.answer.cannot": {"zh": "无法前往", "en": "Cannot"},
-    "dispatch.rf.answer.none": {"zh": "未答复", "en": "No answer"},
     "dispatch.rc": {"zh": "系统点名", "en": "Roll call"},
     "dispatch.rc.all": {"zh": "全部区域", "en": "All zones"},
     "dispatch.rc.start": {"zh": "开始点名", "en": "Start roll call"},
@@ -315,11 +285,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{alerted} called · on time {on_time} · late {late} · missing {missing} · "
         "off post {off_post} · pending {pending} · response rate {rate}",
     },
-    "dispatch.rc.outcome.on_time": {"zh": "按时在岗", "en": "On time"},
-    "dispatch.rc.outcome.off_post": {"zh": "应答但不在岗", "en": "Off post"},
-    "dispatch.rc.outcome.late": {"zh": "迟到", "en": "Late"},
-    "dispatch.rc.outcome.missing": {"zh": "未应答", "en": "Missing"},
-    "dispatch.rc.outcome.pending": {"zh": "待应答", "en": "Pending"},
     "dispatch.col.guard": {"zh": "保安员", "en": "Guard"},
     "dispatch.col.unit": {"zh": "单位", "en": "Unit"},
     "dispatch.col.zone": {"zh": "区域", "en": "Zone"},
@@ -393,36 +358,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "No available guard on duty within reach.",
     },
     "dispatch.err.refused": {"zh": "操作未执行：", "en": "Not done: "},
-    "dispatch.kind.burglary": {"zh": "入室盗窃", "en": "Burglary"},
-    "dispatch.kind.theft_from_vehicle": {"zh": "盗窃车内财物", "en": "Theft from vehicle"},
-    "dispatch.kind.bike_theft": {"zh": "盗窃自行车/电动车", "en": "Bicycle/e-bike theft"},
-    "dispatch.kind.pickpocketing": {"zh": "扒窃", "en": "Pickpocketing"},
-    "dispatch.kind.fraud": {"zh": "诈骗", "en": "Fraud"},
-    "dispatch.kind.vandalism": {"zh": "故意毁坏财物", "en": "Vandalism"},
-    "dispatch.kind.other_theft": {"zh": "其他盗窃", "en": "Other theft"},
-    "dispatch.kind.dispute": {"zh": "纠纷", "en": "Dispute"},
-    "dispatch.kind.suspicious_person": {"zh": "可疑人员", "en": "Suspicious person"},
-    "dispatch.kind.fire_hazard": {"zh": "火灾隐患", "en": "Fire hazard"},
-    "dispatch.kind.medical": {"zh": "急救", "en": "Medical"},
-    "dispatch.kind.other": {"zh": "其他警情", "en": "Other incident"},
-    "dispatch.status.open": {"zh": "待派", "en": "Open"},
-    "dispatch.status.dispatched": {"zh": "已派", "en": "Dispatched"},
-    "dispatch.status.on_scene": {"zh": "已到场", "en": "On scene"},
-    "dispatch.status.closed": {"zh": "已办结", "en": "Closed"},
-    "dispatch.status.cancelled": {"zh": "已撤销", "en": "Cancelled"},
-    "dispatch.astatus.assigned": {"zh": "已派单", "en": "Assigned"},
-    "dispatch.astatus.acknowledged": {"zh": "已接单", "en": "Acknowledged"},
-    "dispatch.astatus.en_route": {"zh": "前往中", "en": "En route"},
-    "dispatch.astatus.on_scene": {"zh": "已到场", "en": "On scene"},
-    "dispatch.astatus.cleared": {"zh": "已处置", "en": "Cleared"},
-    "dispatch.astatus.declined": {"zh": "已拒单", "en": "Declined"},
-    "dispatch.astatus.timed_out": {"zh": "超时未接", "en": "Timed out"},
-    "dispatch.astatus.cancelled": {"zh": "已取消", "en": "Stood down"},
-    "dispatch.source.dispatcher": {"zh": "调度员录入", "en": "Dispatcher"},
-    "dispatch.source.alarm_point": {"zh": "一键报警", "en": "One-click alarm"},
-    "dispatch.source.sos": {"zh": "保安求救", "en": "Guard SOS"},
-    "dispatch.source.guard_report": {"zh": "保安上报", "en": "Guard report"},
-    "dispatch.source.history": {"zh": "历史警情", "en": "History"},
     # --- incidents and SOS on the map wall (dashboard/wall/incidents.py)
     "wall.incidents": {"zh": "进行中警情", "en": "Open incidents"},
     "wall.incident.waiting": {"zh": "待到场", "en": "awaiting a guard"},
@@ -437,9 +372,3 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "SOS: {name} ({guard}), waiting for a dispatcher",
     },
 }
-
-
-def t(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """The string ``key`` in ``lang`` (zh-CN when missing)."""
-    entry = CATALOGUE[key]
-    return entry.get(lang) or entry[DEFAULT_LANGUAGE]
