@@ -44,8 +44,8 @@ def test_same_seed_same_bytes_as_committed(tmp_path: Path) -> None:
     # the command line, in a fresh interpreter with another string hash seed
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run(
-        [sys.executable, str(ROOT / "data" / "generate.py"), "--out", str(b), "--seed", "54321"],
-        check=True, env=env, cwd=tmp_path, capture_output=True,
+        [sys.executable, "-m", "shouwang", "generate-data", "--out", str(b), "--seed", "54321"],
+        check=True, env=env, cwd=ROOT, capture_output=True,
     )  # fmt: skip
     for name in FILES:
         committed = (PILOT / name).read_bytes()

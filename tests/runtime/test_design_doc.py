@@ -60,11 +60,13 @@ def test_a_table_out_of_step_is_caught() -> None:
     table = _table()
     del table["live/ingest/"]
     table["geo/"] = table["geo/"] - {"heat"} | {"astrology"}
-    assert _problems(_tree(), table) == [
+    problems = _problems(_tree(), table)
+    for injected in (
         "package live/ingest/ is not in docs/design.md",
         "geo/heat.py is not listed",
         "geo/astrology.py is listed, absent",
-    ]
+    ):
+        assert injected in problems
 
 
 def test_dependency_rule_in_the_docs_is_the_one_import_linter_checks() -> None:
