@@ -43,11 +43,12 @@ def create_dash(server: Flask, ctx: AppContext) -> dash.Dash:
     """Mount the Dash pages on ``server``; their background jobs go to ``ctx.supervisor``."""
     app = dash.Dash(
         __name__,
-        server=server,
+        # Dash's hint says bool | callable; it takes (and documents) a Flask server.
+        server=server,  # type: ignore[arg-type]
         url_base_pathname="/",
         title="守望 Shouwang",
         assets_folder=str(ASSETS_DIR),
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash takes None: no "Updating…" title
         suppress_callback_exceptions=True,  # page components come and go with the route
     )
     nav = build_pages(ctx)

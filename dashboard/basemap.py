@@ -15,10 +15,11 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from dashboard.theme import THEMES, zone_colour
 
-Projection = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+Projection = Callable[[npt.ArrayLike, npt.ArrayLike], tuple[np.ndarray, np.ndarray]]
 
 
 def map_style(theme: str = "dark", tiles_url: str | None = None) -> dict:

@@ -5,7 +5,18 @@ the wall's config element (``data-shouwang-wall``), so renaming an id here
 needs no change in the script.
 """
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
+
+
+def attrs(values: Mapping[str, object]) -> dict[str, Any]:
+    """``data-*`` attributes for a component: ``html.Div(..., **attrs({"data-zone": z}))``.
+
+    Dash's typed signatures cannot name hyphenated attributes; this states
+    that they are extra keywords rather than one of the named properties.
+    """
+    return dict(values)
 
 
 class Ids(StrEnum):

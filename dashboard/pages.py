@@ -109,20 +109,22 @@ def top_bar(lang: str, nav: Navigation, page: Page | None) -> html.Header:
         className="topbar",
         children=[
             html.H1(id=Ids.TITLE, children=t("app.title", lang)),
-            html.Nav(className="nav", children=nav_links(nav, lang, page and page.path)),
+            html.Nav(className="nav", children=nav_links(nav, lang, page.path if page else None)),
             html.Div(className="topbar-extra", children=extra),
             html.Button(t("lang.switch", lang), id=Ids.LANG_BUTTON, className="lang"),
         ],
     )
 
 
-def error_box(lang: str, exc: BaseException | None = None, *, detail: str | None = None):
+def error_box(
+    lang: str, exc: BaseException | None = None, *, detail: str | None = None
+) -> html.Div:
     """A readable error message for the page (no stack trace)."""
     if detail is not None:
         text = detail
     else:
         text = (str(exc) or type(exc).__name__) if exc is not None else ""
-    children = [html.Strong(t("error.page", lang))]
+    children: list[Component] = [html.Strong(t("error.page", lang))]
     if text:
         children.append(html.Div(f"{t('error.detail', lang)}{text}", className="error-detail"))
     return html.Div(className="error-box", role="alert", children=children)

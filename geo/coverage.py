@@ -39,11 +39,13 @@ Walking coverage uses the same rule in both methods.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -57,6 +59,7 @@ from geo.coverage_grid import (
 )
 from geo.crs import WGS84, local_crs_for, to_local
 from geo.network import (
+    StreetGraph,
     snap,
 )
 from geo.reach import QUAD_SEGS, reach_anchors, reach_polygon, walk_zone_pairs
@@ -168,8 +171,15 @@ def counted_guards(guards: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _check_call(zones, radius_m, walk_s, method, graph, walk_speed_mps) -> list[dict[str, str]]:
-    problems = []
+def _check_call(
+    zones: gpd.GeoDataFrame,
+    radius_m: float | None,
+    walk_s: float | None,
+    method: str,
+    graph: StreetGraph | None,
+    walk_speed_mps: float,
+) -> list[dict[str, str]]:
+    problems: list[dict[str, str]] = []
     if not isinstance(zones, gpd.GeoDataFrame) or "zone_id" not in zones.columns:
         problems.append({"field": "zones", "problem": "GeoDataFrame with zone_id needed"})
     elif zones["zone_id"].duplicated().any():
@@ -200,7 +210,7 @@ def zone_coverage(
     radius_m: float | None = None,
     walk_s: float | None = None,
     method: Literal["exact", "grid"] = "exact",
-    graph=None,
+    graph: StreetGraph | None = None,
     walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS,
     grid_m: float | None = None,
     grid: CoverageGrid | None = None,
@@ -254,8 +264,15 @@ def zone_coverage(
     zone_geoms = zones.to_crs(crs).geometry.to_numpy()
     area_m2 = shapely.area(zone_geoms)
     gx, gy = to_local(g["lon"].to_numpy(), g["lat"].to_numpy(), crs)
-    walk = walk_s is not None
-    reach_m = walk_s * walk_speed_mps if walk else float(radius_m)
+    # _check_call has made sure of exactly one reach, and of the graph to walk on.
+    walk_graph: StreetGraph | None = None
+    if walk_s is not None:
+        assert graph is not None
+        walk_graph, reach_m = graph, walk_s * walk_speed_mps
+    else:
+        assert radius_m is not None
+        reach_m = float(radius_m)  # the radius, in the radius branches below
+    walk = walk_graph is not None
     params: dict[str, Any] = {"n_guards_counted": len(g)}
     params.update(
         {"walk_s": walk_s, "walk_speed_mps": walk_speed_mps, "reach_m": reach_m}
@@ -263,20 +280,20 @@ def zone_coverage(
         else {"radius_m": radius_m}
     )
 
-    if walk:
-        s = snap(graph, gx, gy)
-        anchors = reach_anchors(graph, s, node_distances_from(graph, s, reach_m), reach_m)
-        zi, gi = walk_zone_pairs(graph, s, zone_geoms, reach_m)
+    if walk_graph is not None:
+        s = snap(walk_graph, gx, gy)
+        anchors = reach_anchors(walk_graph, s, node_distances_from(walk_graph, s, reach_m), reach_m)
+        zi, gi = walk_zone_pairs(walk_graph, s, zone_geoms, reach_m)
     else:
-        zi, gi = _radius_zone_pairs(zone_geoms, gx, gy, radius_m)
+        zi, gi = _radius_zone_pairs(zone_geoms, gx, gy, reach_m)
 
     if method == "exact":
-        if walk:
-            reach = reach_polygon(graph, anchors) if len(anchors.rem_m) else shapely.Polygon()
+        if walk_graph is not None:
+            reach = reach_polygon(walk_graph, anchors) if len(anchors.rem_m) else shapely.Polygon()
             reach_by_zone = [reach] * len(zone_geoms)
         else:
             xy = np.unique(np.round(np.column_stack([gx, gy]), 2), axis=0, return_inverse=True)
-            disks = shapely.buffer(shapely.points(xy[0]), radius_m, quad_segs=QUAD_SEGS)
+            disks = np.asarray(shapely.buffer(shapely.points(xy[0]), reach_m, quad_segs=QUAD_SEGS))
             pos = xy[1].ravel()
             reach_by_zone = [
                 shapely.union_all(disks[np.unique(pos[gi[zi == z]])])
@@ -292,7 +309,7 @@ def zone_coverage(
         if walk:
             covered = grid_anchor_covered(grid, anchors)
         elif len(gx):
-            covered = grid_radius_covered(grid, gx, gy, radius_m)
+            covered = grid_radius_covered(grid, gx, gy, reach_m)
         else:
             covered = np.zeros(grid.labels.shape, dtype=bool)
         lab = grid.labels[covered]
@@ -332,7 +349,12 @@ def zone_coverage(
     return CoverageResult(zones=table, gaps=gaps, method=method, params=params)
 
 
-def _radius_zone_pairs(zone_geoms, gx, gy, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+def _radius_zone_pairs(
+    zone_geoms: npt.NDArray[np.object_],
+    gx: npt.NDArray[np.float64],
+    gy: npt.NDArray[np.float64],
+    radius_m: float,
+) -> tuple[npt.NDArray[np.int_], npt.NDArray[np.int_]]:
     """(zone, guard) pairs with the guard within ``radius_m`` of the zone.
 
     Point-in-polygon on the zone buffered by the radius (128-gon corners: a
@@ -381,15 +403,15 @@ def coverage_to_geojson(result: CoverageResult, *, precision: int = 6) -> dict[s
     ]
     zones = [
         {
-            "zone_id": r.zone_id,
-            "area_m2": round(float(r.area_m2), 1),
-            "covered_m2": round(float(r.covered_m2), 1),
-            "covered_pct": round(float(r.covered_pct), 2),
-            "gap_m2": round(float(r.gap_m2), 1),
-            "n_guards": int(r.n_guards),
-            "guard_ids": list(r.guard_ids),
+            "zone_id": r["zone_id"],
+            "area_m2": round(float(r["area_m2"]), 1),
+            "covered_m2": round(float(r["covered_m2"]), 1),
+            "covered_pct": round(float(r["covered_pct"]), 2),
+            "gap_m2": round(float(r["gap_m2"]), 1),
+            "n_guards": int(r["n_guards"]),
+            "guard_ids": list(r["guard_ids"]),
         }
-        for r in result.zones.itertuples(index=False)
+        for r in result.zones.to_dict("records")
     ]
     return {
         "type": "FeatureCollection",
@@ -403,8 +425,8 @@ def coverage_to_geojson(result: CoverageResult, *, precision: int = 6) -> dict[s
 def coverage_if_removed(
     zones: gpd.GeoDataFrame,
     guards: pd.DataFrame,
-    candidate_ids,
-    **kwargs,
+    candidate_ids: Iterable[object],
+    **kwargs: Any,
 ) -> pd.DataFrame:
     """Coverage each zone keeps if one candidate guard leaves his post.
 

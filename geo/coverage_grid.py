@@ -11,16 +11,23 @@ count, and the answer is exact for the cell centres. Walking reach
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pyproj
 import shapely
 from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
 
 from geo.crs import WGS84, local_crs_for
 from geo.reach import Anchors
+
+if TYPE_CHECKING:
+    from geo.network import StreetGraph
 
 __all__ = [
     "CoverageGrid",
@@ -46,10 +53,10 @@ class CoverageGrid:
     grid_m: float
     x0: float
     y0: float
-    labels: np.ndarray
+    labels: npt.NDArray[np.int32]
     zone_ids: tuple[str, ...]
-    zone_cells: np.ndarray
-    unit_labels: np.ndarray | None = None
+    zone_cells: npt.NDArray[np.intp]
+    unit_labels: npt.NDArray[np.int32] | None = None
 
 
 def default_grid_m(reach_m: float, smallest_zone_m2: float = np.inf) -> float:
@@ -68,7 +75,7 @@ def build_coverage_grid(
     grid_m: float,
     *,
     crs: pyproj.CRS | None = None,
-    graph=None,
+    graph: StreetGraph | None = None,
 ) -> CoverageGrid:
     """Label the cell centres of a metre grid over the zones (one-off cost).
 
@@ -107,7 +114,9 @@ def build_coverage_grid(
     )
 
 
-def _rasterise(geoms, x0: float, y0: float, h: float, nx: int, ny: int) -> np.ndarray:
+def _rasterise(
+    geoms: Iterable[BaseGeometry], x0: float, y0: float, h: float, nx: int, ny: int
+) -> npt.NDArray[np.int32]:
     """Index of the polygon containing each cell centre (-1 none; first wins)."""
     labels = np.full((ny, nx), -1, dtype=np.int32)
     for k, geom in enumerate(geoms):
@@ -124,7 +133,12 @@ def _rasterise(geoms, x0: float, y0: float, h: float, nx: int, ny: int) -> np.nd
     return labels
 
 
-def grid_radius_covered(grid: CoverageGrid, gx: np.ndarray, gy: np.ndarray, radius_m: float):
+def grid_radius_covered(
+    grid: CoverageGrid,
+    gx: npt.NDArray[np.float64],
+    gy: npt.NDArray[np.float64],
+    radius_m: float,
+) -> npt.NDArray[np.bool_]:
     """Boolean raster: cell centre within ``radius_m`` of some guard (scan lines)."""
     h = grid.grid_m
     ny, nx = grid.labels.shape
@@ -145,7 +159,7 @@ def grid_radius_covered(grid: CoverageGrid, gx: np.ndarray, gy: np.ndarray, radi
     return np.cumsum(marks.reshape(ny, width), axis=1)[:, :nx] > 0
 
 
-def grid_anchor_covered(grid: CoverageGrid, anchors: Anchors) -> np.ndarray:
+def grid_anchor_covered(grid: CoverageGrid, anchors: Anchors) -> npt.NDArray[np.bool_]:
     """Boolean raster: cell centre inside some anchor disk of a compatible region."""
     ii, jj = np.nonzero(grid.labels >= 0)
     cells = np.column_stack([grid.x0 + jj * grid.grid_m, grid.y0 + ii * grid.grid_m])
@@ -158,16 +172,20 @@ def grid_anchor_covered(grid: CoverageGrid, anchors: Anchors) -> np.ndarray:
         return covered
     cell = np.concatenate([np.asarray(x, dtype=int) for x in hits])
     anchor = np.repeat(np.arange(len(hits)), counts)
+    if grid.unit_labels is None:
+        raise ValueError("walking coverage needs a grid built with the street graph")
     cell_unit = grid.unit_labels[ii[cell], jj[cell]]
     ok = (cell_unit == anchors.unit[anchor]) | (anchors.gate[anchor] & (cell_unit < 0))
     covered[ii[cell[ok]], jj[cell[ok]]] = True
     return covered
 
 
-def grid_gaps(grid: CoverageGrid, covered: np.ndarray, zone_geoms) -> np.ndarray:
+def grid_gaps(
+    grid: CoverageGrid, covered: npt.NDArray[np.bool_], zone_geoms: Iterable[BaseGeometry]
+) -> npt.NDArray[np.object_]:
     """Per zone: uncovered cells merged into row runs, unioned, clipped to the zone."""
     h = grid.grid_m
-    out = []
+    out: list[BaseGeometry] = []
     for z, zg in enumerate(zone_geoms):
         gap = (grid.labels == z) & ~covered
         padded = np.pad(gap, ((0, 0), (1, 1)))

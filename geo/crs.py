@@ -22,10 +22,14 @@ Transformers are cached per CRS and always use lon/lat (x/y) axis order.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pyproj
+
+if TYPE_CHECKING:  # only annotations: crs stays importable without geopandas loaded
+    import geopandas as gpd
 
 __all__ = [
     "WGS84",
@@ -73,7 +77,7 @@ def _utm(zone: int, north: bool) -> pyproj.CRS:
     return pyproj.CRS.from_epsg((32600 if north else 32700) + zone)
 
 
-def local_crs_for(gdf) -> pyproj.CRS:
+def local_crs_for(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     """Return :func:`local_crs` for the bounds of a GeoDataFrame in EPSG:4326."""
     minx, miny, maxx, maxy = gdf.to_crs(WGS84).total_bounds
     return local_crs(np.array([minx, maxx]), np.array([miny, maxy]))

@@ -21,17 +21,20 @@ cases per zone" is the count per zone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
 import h3
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from h3.api import numpy_int as h3i
 from scipy.ndimage import gaussian_filter
+from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "LOCAL_TZ",
@@ -57,6 +60,13 @@ PREVENTABLE_KINDS = ("burglary", "theft_from_vehicle", "bike_theft", "pickpocket
 MAX_GRID_CELLS = 4_000_000  # ~32 MB of float64; a city at 25 m cells
 
 
+# What the filters accept: strings from a query, or values from Python callers.
+KindsArg = str | Sequence[str] | None
+TimeArg = str | datetime | pd.Timestamp | None
+HoursArg = str | Sequence[int] | None
+Problems = list[dict[str, str]]
+
+
 class HeatInputError(ValueError):
     """Bad filter input; ``problems`` lists every problem as ``{"field", "problem"}``."""
 
@@ -68,7 +78,9 @@ class HeatInputError(ValueError):
 # --- filters ----------------------------------------------------------------------
 
 
-def _timestamp(value, field: str, problems: list, tz: str = LOCAL_TZ) -> pd.Timestamp | None:
+def _timestamp(
+    value: TimeArg, field: str, problems: Problems, tz: str = LOCAL_TZ
+) -> pd.Timestamp | None:
     """A tz-aware timestamp; a naive one is read as local time (``tz``)."""
     if value is None or value == "":
         return None
@@ -80,7 +92,7 @@ def _timestamp(value, field: str, problems: list, tz: str = LOCAL_TZ) -> pd.Time
     return ts.tz_localize(tz) if ts.tzinfo is None else ts
 
 
-def _hours(value, problems: list) -> tuple[int, int] | None:
+def _hours(value: HoursArg, problems: Problems) -> tuple[int, int] | None:
     """``"22-6"`` or ``(22, 6)``: hours ``h`` with 22 <= h or h < 6."""
     if value is None or value == "":
         return None
@@ -95,7 +107,7 @@ def _hours(value, problems: list) -> tuple[int, int] | None:
     return a, b
 
 
-def _kinds(value, problems: list) -> tuple[str, ...] | None:
+def _kinds(value: KindsArg, problems: Problems) -> tuple[str, ...] | None:
     if value is None or value == "" or value == []:
         return None
     kinds = tuple(value.split(",") if isinstance(value, str) else value)
@@ -120,10 +132,10 @@ def _occurred_at(incidents: pd.DataFrame) -> pd.Series:
 def filter_incidents(
     incidents: pd.DataFrame,
     *,
-    kinds=None,
-    start=None,
-    end=None,
-    hours=None,
+    kinds: KindsArg = None,
+    start: TimeArg = None,
+    end: TimeArg = None,
+    hours: HoursArg = None,
     tz: str = LOCAL_TZ,
 ) -> pd.DataFrame:
     """The incidents matching every given filter.
@@ -181,17 +193,15 @@ def parse_heat_query(args: Mapping[str, str], tz: str = LOCAL_TZ) -> dict[str, A
     API's ``details``).
     """
     problems: list[dict[str, str]] = []
-    out = {
-        "kinds": _kinds(args.get("kind"), problems),
-        "start": _timestamp(args.get("from"), "from", problems, tz),
-        "end": _timestamp(args.get("to"), "to", problems, tz),
-        "hours": _hours(args.get("hours"), problems),
-    }
-    if out["start"] is not None and out["end"] is not None and out["start"] >= out["end"]:
+    kinds = _kinds(args.get("kind"), problems)
+    start = _timestamp(args.get("from"), "from", problems, tz)
+    end = _timestamp(args.get("to"), "to", problems, tz)
+    hours = _hours(args.get("hours"), problems)
+    if start is not None and end is not None and start >= end:
         problems.append({"field": "from", "problem": "must be before 'to'"})
     if problems:
         raise HeatInputError(problems)
-    return out
+    return {"kinds": kinds, "start": start, "end": end, "hours": hours}
 
 
 # --- density ----------------------------------------------------------------------
@@ -211,9 +221,9 @@ class HeatGrid:
     grid (< 0.5 % with the default 3-bandwidth margin).
     """
 
-    lon: np.ndarray
-    lat: np.ndarray
-    density_per_km2: np.ndarray
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    density_per_km2: npt.NDArray[np.float64]
     cell_m: float
     bandwidth_m: float
     n_incidents: int
@@ -237,8 +247,8 @@ class HeatGrid:
 
 
 def kde_grid(
-    lon,
-    lat,
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
     *,
     bandwidth_m: float = 150.0,
     cell_m: float = 50.0,
@@ -268,7 +278,7 @@ def kde_grid(
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
-    problems = []
+    problems: Problems = []
     if not (bandwidth_m > 0 and cell_m > 0):
         problems.append({"field": "bandwidth_m/cell_m", "problem": "must be positive"})
     if bounds is None and not len(lon):
@@ -278,7 +288,7 @@ def kde_grid(
     if bounds is None:
         bounds = (lon.min(), lat.min(), lon.max(), lat.max())
     lon0, lat0 = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
-    m_per_deg_lat = EARTH_RADIUS_M * np.pi / 180
+    m_per_deg_lat = np.float64(EARTH_RADIUS_M * np.pi / 180)
     m_per_deg_lon = m_per_deg_lat * np.cos(np.radians(lat0))
     pad = margin_bw * bandwidth_m
     x0 = (bounds[0] - lon0) * m_per_deg_lon - pad
@@ -308,16 +318,16 @@ def kde_grid(
 # --- hexagons ---------------------------------------------------------------------
 
 
-def h3_counts(lon, lat, *, res: int = 9) -> pd.DataFrame:
+def h3_counts(lon: npt.ArrayLike, lat: npt.ArrayLike, *, res: int = 9) -> pd.DataFrame:
     """Points per H3 cell: ``h3`` (str), ``count``, centre ``lon``/``lat``.
 
     Sorted by count (desc) then cell id. One C call per point (h3 has no
     array API); about 1 µs each.
     """
-    lon = np.asarray(lon, dtype=float).tolist()
-    lat = np.asarray(lat, dtype=float).tolist()
+    lons: list[float] = np.asarray(lon, dtype=float).tolist()
+    lats: list[float] = np.asarray(lat, dtype=float).tolist()
     cells = np.fromiter(
-        map(h3i.latlng_to_cell, lat, lon, [res] * len(lat)), dtype=np.uint64, count=len(lat)
+        map(h3i.latlng_to_cell, lats, lons, [res] * len(lats)), dtype=np.uint64, count=len(lats)
     )
     uniq, count = np.unique(cells, return_counts=True)
     ids = [h3.int_to_str(int(c)) for c in uniq]
@@ -347,7 +357,11 @@ def h3_geojson(counts: pd.DataFrame, *, precision: int = 6) -> dict[str, Any]:
 # --- rankings ---------------------------------------------------------------------
 
 
-def _label_points(geoms, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def _label_points(
+    geoms: Iterable[BaseGeometry],
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+) -> npt.NDArray[np.int_]:
     """Index of the first polygon containing each point (-1 none); vectorised per polygon."""
     out = np.full(len(lon), -1, dtype=int)
     for k, g in enumerate(geoms):
@@ -359,7 +373,9 @@ def _label_points(geoms, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return out
 
 
-def _assign(incidents: pd.DataFrame, areas: gpd.GeoDataFrame, id_col: str) -> np.ndarray:
+def _assign(
+    incidents: pd.DataFrame, areas: gpd.GeoDataFrame, id_col: str
+) -> npt.NDArray[np.object_]:
     """Area id per incident: its tag in ``id_col`` if known, else the polygon it lies in."""
     ids = areas[id_col].astype(str).to_numpy()
     tag = (
@@ -407,8 +423,8 @@ def zone_breakdown(incidents: pd.DataFrame, zones: gpd.GeoDataFrame) -> pd.DataF
     """
     zid = _assign(incidents, zones, "zone_id")
     ids = zones["zone_id"].astype(str).to_numpy()
-    zi = pd.Index(ids).get_indexer(zid)  # -1: outside every zone
-    ki = pd.Index(PREVENTABLE_KINDS).get_indexer(incidents["kind"].astype(str).to_numpy())
+    zi = pd.Index(ids).get_indexer(pd.Index(zid))  # -1: outside every zone
+    ki = pd.Index(PREVENTABLE_KINDS).get_indexer(pd.Index(incidents["kind"].astype(str)))
     ok = (zi >= 0) & (ki >= 0)
     nk = len(PREVENTABLE_KINDS)
     cross = np.bincount(zi[ok] * nk + ki[ok], minlength=len(ids) * nk).reshape(len(ids), nk)
@@ -430,10 +446,10 @@ def heat_layer(
     zones: gpd.GeoDataFrame,
     units: gpd.GeoDataFrame,
     *,
-    kinds=None,
-    start=None,
-    end=None,
-    hours=None,
+    kinds: KindsArg = None,
+    start: TimeArg = None,
+    end: TimeArg = None,
+    hours: HoursArg = None,
     bandwidth_m: float = 150.0,
     cell_m: float = 50.0,
     h3_res: int = 9,
@@ -452,15 +468,18 @@ def heat_layer(
     sel = filter_incidents(incidents, kinds=kinds, start=start, end=end, hours=hours, tz=tz)
     lon, lat = sel["lon"].to_numpy(dtype=float), sel["lat"].to_numpy(dtype=float)
     zb = zones.to_crs(4326).total_bounds if zones.crs else zones.total_bounds
-    grid = kde_grid(lon, lat, bandwidth_m=bandwidth_m, cell_m=cell_m, bounds=tuple(zb))
+    bounds = (float(zb[0]), float(zb[1]), float(zb[2]), float(zb[3]))
+    grid = kde_grid(lon, lat, bandwidth_m=bandwidth_m, cell_m=cell_m, bounds=bounds)
     hexes = h3_counts(lon, lat, res=h3_res)
     t = _occurred_at(sel) if len(sel) else None
     hrs = _hours(hours, [])
+    # filter_incidents above has raised on any bad time, so these parse again.
+    t0, t1 = _timestamp(start, "from", [], tz), _timestamp(end, "to", [], tz)
     return {
         "filters": {
             "kinds": list(_kinds(kinds, []) or PREVENTABLE_KINDS),
-            "from": None if start is None else _timestamp(start, "from", [], tz).isoformat(),
-            "to": None if end is None else _timestamp(end, "to", [], tz).isoformat(),
+            "from": None if t0 is None else t0.isoformat(),
+            "to": None if t1 is None else t1.isoformat(),
             "hours": list(hrs) if hrs else None,
         },
         "n_incidents": len(sel),

@@ -32,13 +32,14 @@ Public API
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
@@ -63,6 +64,13 @@ __all__ = [
     "NoGuardOnDuty",
     "nearest_guards",
     "nearest_to_geojson",
+]
+
+# One ranking pass: guard index, eta_s, distance_m, route kind and, walking,
+# the path (metres) of the o-th kept guard.
+_PathOf = Callable[[int], npt.NDArray[np.float64]]
+_Ranked = tuple[
+    npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.object_]
 ]
 
 DEFAULT_EXCLUDED_STATUSES = ("signal_lost", "dispatched", "off_duty")
@@ -312,10 +320,11 @@ class NearestIndex:
             notes.append("incident outside every zone: zone_first ranking by ETA only")
         limit_s = np.inf if max_eta_s is None else float(max_eta_s)
         exhaustive = zone_first or len(self) <= self.exhaustive_max
+        paths_m: _PathOf | None = None
         if mode == "line":
-            idx, eta, dist, route, paths_m = self._line(px, py, k, limit_s, exhaustive)
+            idx, eta, dist, route = self._line(px, py, k, limit_s, exhaustive)
         else:
-            idx, eta, dist, route, paths_m = self._walk(px, py, k, limit_s, exhaustive)
+            (idx, eta, dist, route), paths_m = self._walk(px, py, k, limit_s, exhaustive)
         group = self._zone_group(zone, idx) if zone_first else np.zeros(len(idx), dtype=int)
         order = np.lexsort((self.guard_id[idx], dist, eta, group))[:k]
         if not len(order):
@@ -324,10 +333,10 @@ class NearestIndex:
                 + ("" if max_eta_s is None else f" within {max_eta_s:g} s")
             )
         idx, eta, dist, route = idx[order], eta[order], dist[order], route[order]
-        if mode == "line":  # the straight segment; both ends are known in WGS-84
+        if paths_m is None:  # line: the straight segment; both ends are known in WGS-84
             seg = np.empty((len(idx), 2, 2))
             seg[:, 0, 0], seg[:, 0, 1], seg[:, 1] = self.lon[idx], self.lat[idx], (lon, lat)
-            paths = list(shapely.linestrings(seg)) if len(idx) else []
+            paths = list(np.asarray(shapely.linestrings(seg))) if len(idx) else []
         else:
             paths = self._paths_wgs84([paths_m(int(o)) for o in order])
         zone_ids = self.zone_id[idx]
@@ -362,9 +371,9 @@ class NearestIndex:
         coords = np.vstack(paths_m)
         part = np.repeat(np.arange(len(paths_m)), [len(c) for c in paths_m])
         lon, lat = to_wgs84(coords[:, 0], coords[:, 1], self.crs)
-        return list(shapely.linestrings(np.column_stack([lon, lat]), indices=part))
+        return list(np.asarray(shapely.linestrings(np.column_stack([lon, lat]), indices=part)))
 
-    def _line(self, px, py, k, limit_s, exhaustive):
+    def _line(self, px: float, py: float, k: int, limit_s: float, exhaustive: bool) -> _Ranked:
         vmax = self.vmax_mps
         if exhaustive:
             idx = np.arange(len(self))
@@ -380,20 +389,24 @@ class NearestIndex:
         ok = eta <= limit_s
         idx, dist, eta = idx[ok], dist[ok], eta[ok]
 
-        return idx, eta, dist, np.full(len(idx), "line", dtype=object), None
+        return idx, eta, dist, np.full(len(idx), "line", dtype=object)
 
-    def _walk(self, px, py, k, limit_s, exhaustive):
-        graph = self.graph
+    def _walk(
+        self, px: float, py: float, k: int, limit_s: float, exhaustive: bool
+    ) -> tuple[_Ranked, _PathOf]:
+        graph, snapped = self.graph, self.snap
+        if graph is None or snapped is None:  # query() has said so already
+            raise ValueError("mode: 'walk' needs a street graph")
         src = snap(graph, [px], [py], self.units)
         vmax, vmin = self.vmax_mps, self.vmin_mps
         limit_m = limit_s * vmax  # no route longer than this can arrive in time
         if exhaustive:
             idx = np.arange(len(self))
             routes = route_costs(
-                graph, src, self.snap, limit_m=limit_m, walk_speed_mps=self.walk_speed_mps,
+                graph, src, snapped, limit_m=limit_m, walk_speed_mps=self.walk_speed_mps,
                 street_speed_mps=self.speed_mps,
             )  # fmt: skip
-            dst = self.snap
+            dst = snapped
         else:
             # Walking >= straight line: search a growing radius until the k-th
             # best ETA is below what any guard outside it could manage.
@@ -404,7 +417,7 @@ class NearestIndex:
                     idx = np.asarray(self.tree.query_ball_point([px, py], radius_m), dtype=int)
                 else:
                     idx = np.arange(len(self))
-                dst = self.snap.take(idx)
+                dst = snapped.take(idx)
                 routes = route_costs(
                     graph, src, dst, limit_m=radius_m, walk_speed_mps=self.walk_speed_mps,
                     street_speed_mps=self.speed_mps[idx],
@@ -418,10 +431,12 @@ class NearestIndex:
         sel = np.flatnonzero(np.isfinite(routes.time_s) & (routes.time_s <= limit_s))
         route = _ROUTE_NAMES[routes.kind[sel]]
 
-        def path(o: int) -> np.ndarray:
-            return route_coords(graph, src, dst, routes, int(sel[o]))
+        def path(o: int) -> npt.NDArray[np.float64]:
+            coords = route_coords(graph, src, dst, routes, int(sel[o]))
+            assert coords is not None  # sel keeps the reachable guards only
+            return coords
 
-        return idx[sel], routes.time_s[sel], routes.distance_m[sel], route, path
+        return (idx[sel], routes.time_s[sel], routes.distance_m[sel], route), path
 
 
 def nearest_guards(
@@ -463,7 +478,7 @@ def nearest_guards(
     )
 
 
-def _json_value(v):
+def _json_value(v: object) -> object:
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float):
@@ -471,7 +486,7 @@ def _json_value(v):
     return v
 
 
-def nearest_to_geojson(result: NearestResult) -> dict:
+def nearest_to_geojson(result: NearestResult) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of the ranked guards and their paths.
 
     One LineString feature per guard (the path, WGS-84, from the guard to the

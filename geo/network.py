@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pyproj
 import shapely
 from scipy import sparse
@@ -117,11 +118,11 @@ class StreetGraph:
     unit_gate_start: np.ndarray
     component: np.ndarray
     problems: tuple[str, ...] = ()
-    edge_tree: shapely.STRtree = field(repr=False, default=None)
-    unit_tree: shapely.STRtree = field(repr=False, default=None)
-    edge_id: sparse.csr_matrix = field(repr=False, default=None)
-    edge_coords: np.ndarray = field(repr=False, default=None)
-    edge_coord_start: np.ndarray = field(repr=False, default=None)
+    edge_tree: shapely.STRtree = field(repr=False, kw_only=True)
+    unit_tree: shapely.STRtree = field(repr=False, kw_only=True)
+    edge_id: sparse.csr_matrix = field(repr=False, kw_only=True)
+    edge_coords: np.ndarray = field(repr=False, kw_only=True)
+    edge_coord_start: np.ndarray = field(repr=False, kw_only=True)
 
     @property
     def n_nodes(self) -> int:
@@ -213,7 +214,9 @@ def build_street_graph(
     ends = np.concatenate([shapely.get_coordinates(shapely.get_point(geoms, i)) for i in (0, -1)])
     pairs = cKDTree(ends).query_pairs(merge_tol_m, output_type="ndarray")
     link = sparse.coo_matrix(
-        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs) else ([], ([], [])),
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1]))
+        if len(pairs)
+        else (np.ones(0), (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))),
         shape=(2 * m, 2 * m),
     )
     _, label = csgraph.connected_components(link, directed=False)
@@ -230,7 +233,7 @@ def build_street_graph(
     last = np.r_[first[1:] - 1, len(idx) - 1]
     coords[first] = node_xy[u]
     coords[last] = node_xy[v]
-    geoms = shapely.linestrings(coords, indices=idx)
+    geoms = np.asarray(shapely.linestrings(coords, indices=idx))  # always an array here
     length = np.maximum(shapely.length(geoms), 1e-6)  # csgraph drops zero weights
 
     keep = u != v  # a loop never shortens a route
@@ -362,7 +365,12 @@ class Snap:
         )  # fmt: skip
 
 
-def snap(graph: StreetGraph, x_m, y_m, units_gdf: gpd.GeoDataFrame | None = None) -> Snap:
+def snap(
+    graph: StreetGraph,
+    x_m: npt.ArrayLike,
+    y_m: npt.ArrayLike,
+    units_gdf: gpd.GeoDataFrame | None = None,
+) -> Snap:
     """Snap points (metres in ``graph.crs``) onto the walking graph.
 
     Parameters
@@ -385,7 +393,7 @@ def snap(graph: StreetGraph, x_m, y_m, units_gdf: gpd.GeoDataFrame | None = None
     x = np.atleast_1d(np.asarray(x_m, dtype=float))
     y = np.atleast_1d(np.asarray(y_m, dtype=float))
     p = len(x)
-    pts = shapely.points(x, y)
+    pts = np.asarray(shapely.points(x, y))  # x, y are 1-d: always an array
     unit_index = np.full(p, -1, dtype=int)
     if len(graph.unit_geoms):
         pi, ui = graph.unit_tree.query(pts, predicate="within")

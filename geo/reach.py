@@ -35,14 +35,20 @@ gate at ``d(gate node) + offset`` (offsets are 0 when links start at the gate).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
 
 from geo.routing import (
     node_distances_from,
 )
+
+if TYPE_CHECKING:
+    from geo.network import Snap, StreetGraph
 
 __all__ = ["Anchors", "reach_anchors", "reach_polygon", "walk_zone_pairs"]
 
@@ -63,9 +69,15 @@ class Anchors:
     gate: np.ndarray
 
 
-def _street_vertices(graph) -> tuple[np.ndarray, ...]:
+# xy (m, 2), walled unit (-1 none), edge index, distance along the edge
+_Vertices = tuple[
+    npt.NDArray[np.float64], npt.NDArray[np.int_], npt.NDArray[np.intp], npt.NDArray[np.float64]
+]
+
+
+def _street_vertices(graph: StreetGraph) -> _Vertices:
     """Interior vertices of the edge lines: xy, edge index, distance along the edge."""
-    cached = getattr(graph, "_coverage_vertices", None)
+    cached: _Vertices | None = getattr(graph, "_coverage_vertices", None)
     if cached is not None:
         return cached
     coords, idx = shapely.get_coordinates(graph.edge_geoms, return_index=True)
@@ -81,12 +93,18 @@ def _street_vertices(graph) -> tuple[np.ndarray, ...]:
     if len(graph.unit_geoms):
         pi, ui = graph.unit_tree.query(shapely.points(xy), predicate="within")
         unit[pi[::-1]] = ui[::-1]
-    out = (xy, unit, idx[interior], along[interior])
+    out: _Vertices = (xy, unit, idx[interior], along[interior])
     object.__setattr__(graph, "_coverage_vertices", out)  # per-graph cache, frozen class
     return out
 
 
-def reach_anchors(graph, s, node_dist_m: np.ndarray, reach_m: float, prune: bool = True) -> Anchors:
+def reach_anchors(
+    graph: StreetGraph,
+    s: Snap,
+    node_dist_m: npt.NDArray[np.float64],
+    reach_m: float,
+    prune: bool = True,
+) -> Anchors:
     """Reach disks of snapped guards ``s`` given their multi-source node distances."""
     xy, unit, e, along = _street_vertices(graph)
     u, v = graph.edge_nodes[e, 0], graph.edge_nodes[e, 1]
@@ -120,7 +138,7 @@ def _prune(a: Anchors, k: int = 8) -> Anchors:
     return Anchors(a.xy[~drop], a.rem_m[~drop], a.unit[~drop], a.gate[~drop])
 
 
-def reach_polygon(graph, a: Anchors):
+def reach_polygon(graph: StreetGraph, a: Anchors) -> BaseGeometry:
     """The exact reach: anchor disks clipped to their regions, unioned."""
     disks = shapely.buffer(shapely.points(a.xy), a.rem_m, quad_segs=QUAD_SEGS)
     walls = shapely.union_all(graph.unit_geoms)
@@ -132,7 +150,9 @@ def reach_polygon(graph, a: Anchors):
     return shapely.union_all(parts)
 
 
-def walk_zone_pairs(graph, s, zone_geoms, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
+def walk_zone_pairs(
+    graph: StreetGraph, s: Snap, zone_geoms: npt.NDArray[np.object_], reach_m: float
+) -> tuple[npt.NDArray[np.int_], npt.NDArray[np.int_]]:
     """(zone, guard) pairs where the guard's own reach overlaps the zone.
 
     One limited Dijkstra per guard near a zone; an anchor counts for the
@@ -147,7 +167,7 @@ def walk_zone_pairs(graph, s, zone_geoms, reach_m: float) -> tuple[np.ndarray, n
     for g in np.unique(near_g):
         sg = s.take(np.array([g]))
         a = reach_anchors(graph, sg, node_distances_from(graph, sg, reach_m), reach_m)
-        pts, rem = shapely.points(a.xy), a.rem_m - 1e-6
+        pts, rem = np.asarray(shapely.points(a.xy)), a.rem_m - 1e-6
         opens = (a.unit < 0) | a.gate
         for z in near_z[near_g == g]:
             hit = shapely.dwithin(pts[opens], zone_open[z], rem[opens]).any()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
@@ -175,7 +176,9 @@ def _access_coords(graph: StreetGraph, s: Snap, i: int, o: int) -> np.ndarray:
     return np.vstack([pt, _edge_part(graph, e, s.edge_along_m[i], to)])
 
 
-def route_coords(graph: StreetGraph, src: Snap, dst: Snap, routes: Routes, j: int) -> np.ndarray:
+def route_coords(
+    graph: StreetGraph, src: Snap, dst: Snap, routes: Routes, j: int
+) -> npt.NDArray[np.float64] | None:
     """Coordinates (metres) of the path of destination ``j``, destination first.
 
     None when ``j`` is unreachable. :func:`route_path` wraps it in a LineString.
@@ -241,7 +244,8 @@ def node_distances_from(graph: StreetGraph, s: Snap, limit_m: float = np.inf) ->
         (np.r_[a.data, np.maximum(access[hit], 1e-9)], (np.r_[a.row, np.full(len(hit), n)],
          np.r_[a.col, hit])), shape=(n + 1, n + 1),
     )  # fmt: skip
-    return csgraph.dijkstra(virtual, directed=True, indices=n, limit=limit_m)[:n]
+    # One source given as a list (the typed signature takes no scalar): row 0.
+    return csgraph.dijkstra(virtual, directed=True, indices=[n], limit=limit_m)[0, :n]
 
 
 def point_distances(graph: StreetGraph, node_dist_m: np.ndarray, s: Snap) -> np.ndarray:

@@ -90,7 +90,7 @@ class FieldError:
     field: str
     problem: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         """Return the ``{"field": ..., "problem": ...}`` shape used in API error details."""
         return {"field": self.field, "problem": self.problem}
 
@@ -107,7 +107,7 @@ class DecodeError(Exception):
         self.errors: list[FieldError] = list(errors)
         super().__init__("; ".join(f"{e.field}: {e.problem}" for e in self.errors))
 
-    def as_dicts(self) -> list[dict]:
+    def as_dicts(self) -> list[dict[str, str]]:
         """Return the errors as API error ``details``."""
         return [e.as_dict() for e in self.errors]
 

@@ -37,9 +37,10 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from flask_socketio import SocketIO
 
@@ -49,6 +50,9 @@ from live.state.status import derive_status
 from live.state.store import LiveStore
 from shouwang.jobs import ThreadJob
 from shouwang.vocab import EventType, GuardStatus
+
+if TYPE_CHECKING:
+    from flask_socketio import SocketIO
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +81,7 @@ class _Model:
         self.ts = np.full(n, np.nan)
         self.on_duty = np.zeros(n, dtype=bool)
         self.dispatched = np.zeros(n, dtype=bool)
-        self.code = np.full(n, _OFF_DUTY, dtype=np.int8)
+        self.code: npt.NDArray[np.integer[Any]] = np.full(n, _OFF_DUTY, dtype=np.int8)
         self.sos: tuple[str, ...] = ()
 
     def absorb(self, states: pd.DataFrame, sos: tuple[str, ...]) -> np.ndarray:
@@ -95,9 +99,9 @@ class _Model:
         self.on_duty = states["on_duty"].to_numpy(dtype=bool)
         self.dispatched = states["incident_id"].notna().to_numpy()
         # Where an event is ahead of this read, keep the status computed for it.
-        code = np.where(newer, code, self.code)
-        changed |= code != self.code
-        self.code = code
+        merged = np.where(newer, code, self.code)
+        changed |= merged != self.code
+        self.code = merged
         self.sos = sos
         return changed
 
@@ -190,6 +194,7 @@ class PushRelay(ThreadJob):
             stale = self._states is None or time.monotonic() - self._states_at > max_age_s
             if stale or self._thread is None:
                 self._check(self.store.clock())
+            assert self._states is not None  # _check has read them
             return self._states
 
     def snapshot(self) -> dict[str, Any]:
@@ -199,6 +204,7 @@ class PushRelay(ThreadJob):
             if self._model is None:
                 self._check(now)
             model = self._model
+            assert model is not None  # _check has built it
             return {
                 **self._encode(model, np.arange(len(model.ids)), now),
                 "full": True,
@@ -240,6 +246,7 @@ class PushRelay(ThreadJob):
                 self._check(now)
             self._apply_pending(now)
             model = self._model
+            assert model is not None  # _check has built it
             if self._resnapshot:  # the roster changed: everyone starts again
                 self._resnapshot = False
                 self._unsent[:] = False
@@ -260,7 +267,7 @@ class PushRelay(ThreadJob):
             return message
 
     # -- internals --------------------------------------------------------------
-    def _on_connect(self, auth=None):
+    def _on_connect(self, auth: object = None) -> None:
         from flask_socketio import emit
 
         # Under the lock, so no batch built before this snapshot reaches the client after it.
@@ -287,6 +294,7 @@ class PushRelay(ThreadJob):
 
     def _apply_pending(self, now: float) -> None:
         model = self._model
+        assert model is not None  # called after _check
         pending, self._pending = self._pending, {}
         known = [(model.index[g], v) for g, v in pending.items() if g in model.index]
         if not known:
@@ -300,7 +308,8 @@ class PushRelay(ThreadJob):
         moved = pd.DataFrame(
             {
                 "on_duty": model.on_duty[idx],
-                "incident_id": np.where(model.dispatched[idx], "", None),
+                # numpy's stubs reject a None branch; at run time it makes an object array
+                "incident_id": np.where(model.dispatched[idx], "", None),  # type: ignore[call-overload]
                 "last_fix_at": ts,
                 "age_s": now - ts,
                 "lon": lon,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,6 +22,7 @@ from geo.heat import heat_layer
 from geo.nearest import nearest_guards, nearest_to_geojson
 from geo.network import build_street_graph
 from live.state.shifts import on_duty, rotation_offset
+from shouwang.dataset import Dataset
 from shouwang.i18n import label
 from shouwang.vocab import PREVENTABLE_KINDS, GuardStatus
 
@@ -45,7 +47,7 @@ class GeoService:
 
     def __init__(
         self,
-        dataset,
+        dataset: Dataset,
         *,
         walk_speed_mps: float = 1.4,
         ebike_speed_mps: float = 4.0,
@@ -62,7 +64,7 @@ class GeoService:
             if len(dataset.streets)
             else None
         )
-        self._cache: dict[tuple, tuple[float, object]] = {}
+        self._cache: dict[tuple[object, ...], tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
     # -- guard frames ---------------------------------------------------------
@@ -109,11 +111,11 @@ class GeoService:
         lat: float,
         *,
         k: int = 5,
-        mode: str = "walk",
+        mode: Literal["walk", "line"] = "walk",
         max_eta_s: float | None = None,
         zone_first: bool = False,
         with_coverage_radius_m: float | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Ranked candidates as GeoJSON (paths included).
 
         With ``with_coverage_radius_m``, each candidate also carries the
@@ -150,9 +152,9 @@ class GeoService:
         *,
         radius_m: float | None = None,
         walk_s: float | None = None,
-        method: str = "exact",
+        method: Literal["exact", "grid"] = "exact",
         cache_key: object = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Per-zone coverage and gap polygons as GeoJSON; cached briefly by ``cache_key``."""
         key = (cache_key, radius_m, walk_s, method)
         now = time.monotonic()
@@ -172,7 +174,7 @@ class GeoService:
                 self._cache[key] = (now, body)
         return body
 
-    def heat(self, **query) -> dict:
+    def heat(self, **query: Any) -> dict[str, Any]:
         """Heat layer of the historical and recorded incidents (see ``geo.heat.heat_layer``).
 
         Hours of day and naive times are in the station's time zone; the

@@ -268,7 +268,7 @@ class Settings:
     def database_url(self) -> str:
         """The configured database URL, or the SQLite file under STATE_DIR."""
         if self.DATABASE_URL:
-            return self.DATABASE_URL
+            return str(self.DATABASE_URL)
         return f"sqlite:///{self.state_dir / 'shouwang.sqlite3'}"
 
 

@@ -34,11 +34,19 @@ def aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+@overload
+def epoch(value: datetime) -> float: ...
+@overload
+def epoch(value: None) -> None: ...
 def epoch(value: datetime | None) -> float | None:
     """A timestamp column's value → epoch seconds (None stays None)."""
     return None if value is None else aware(value).timestamp()
 
 
+@overload
+def iso(value: datetime) -> str: ...
+@overload
+def iso(value: None) -> None: ...
 def iso(value: datetime | None) -> str | None:
     """A timestamp column's value as ISO-8601 with its offset (None stays None)."""
     return None if value is None else aware(value).isoformat()

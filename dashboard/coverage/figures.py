@@ -59,7 +59,9 @@ def guard_trace(guards: dict | None, project: Projection, lang: str) -> go.Scatt
     """The guards counted for coverage, as small green dots."""
     guards = guards or {"ids": [], "names": [], "units": [], "lon": [], "lat": []}
     lon, lat = project(np.asarray(guards["lon"], float), np.asarray(guards["lat"], float))
-    custom = np.column_stack([guards["ids"], guards["names"], guards["units"]]) if len(lon) else []
+    custom: np.ndarray | list[str] = (
+        np.column_stack([guards["ids"], guards["names"], guards["units"]]) if len(lon) else []
+    )
     return go.Scattermap(
         lon=lon,
         lat=lat,

@@ -10,14 +10,14 @@ from dash import dcc, html
 from dashboard.coverage.charts import CoverageRow, station_pct, zone_names
 from dashboard.coverage.figures import coverage_map
 from dashboard.coverage.sources import RADIUS_RANGE_M, WALK_RANGE_MIN, CoverageSources
-from dashboard.ids import CoverageIds
+from dashboard.ids import CoverageIds, attrs
 from shouwang.i18n import label, label_of, t
 from shouwang.vocab import PREVENTABLE_KINDS, IncidentKind, UnitKind
 
 DEFAULT_RADIUS_M, DEFAULT_WALK_MIN = 300, 3
 DEFAULT_HEAT_MODE = "density"
-GRAPH_CONFIG = {"displayModeBar": False}  # the charts are read, not explored
-MAP_CONFIG = {
+GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False}  # the charts are read, not explored
+MAP_CONFIG: dcc.Graph.Config = {
     "displaylogo": False,
     "scrollZoom": True,
     "plotGlPixelRatio": 1,
@@ -220,7 +220,7 @@ def coverage_table(rows: list[CoverageRow], lang: str) -> html.Table:
                 html.Td(_area(r.area_m2, lang)),
                 html.Td(str(r.n_guards)),
             ],
-            **{"data-zone": r.zone_id},
+            **attrs({"data-zone": r.zone_id}),
         )
         for r in rows
     ]
@@ -303,7 +303,7 @@ def hot_units(top: list[dict], src: CoverageSources, lang: str) -> list:
                         ),
                     ],
                 ),
-                **{"data-unit": uid},
+                **attrs({"data-unit": uid}),
             )
         )
     return [html.Ol(items, className="hot-units")]

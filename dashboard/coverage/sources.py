@@ -105,7 +105,7 @@ def heat_query(kinds: Any, start_date: Any, end_date: Any, hour_from: Any, hour_
     midnight; hours ``0``–``24`` mean the whole day, ``22``–``6`` wraps midnight.
     """
     problems: list[dict[str, str]] = []
-    days = {}
+    days: dict[str, date | None] = {}
     for field, value in (("from", start_date), ("to", end_date)):
         if value in (None, ""):
             days[field] = None

@@ -112,6 +112,7 @@ def create_incident(
         problems.append(t("dispatch.err.kind", lang))
     if problems:
         return Outcome(False, " ".join(problems))
+    assert point is not None  # reported above when missing
     body = {
         "kind": kind,
         "priority": int(priority or 3),

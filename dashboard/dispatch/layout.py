@@ -12,6 +12,7 @@ from dashboard.dispatch.figures import dispatch_figure
 from dashboard.dispatch.panels import incident_options, kind_label, sos_panel
 from dashboard.dispatch.sources import DispatchSources
 from dashboard.ids import DispatchIds as D
+from dashboard.ids import attrs
 from shouwang.i18n import t
 from shouwang.vocab import IncidentKind
 
@@ -238,7 +239,7 @@ def dispatch_layout(src: DispatchSources, lang: str) -> html.Div:
             html.Div(
                 id=D.CONFIG,
                 className="hidden",
-                **{"data-shouwang-dispatch": json.dumps(config, ensure_ascii=False)},
+                **attrs({"data-shouwang-dispatch": json.dumps(config, ensure_ascii=False)}),
             ),
             dcc.Store(id=D.CLICK),
             dcc.Store(id=D.POINT),

@@ -14,13 +14,14 @@ from typing import Any
 
 import dash
 from dash import Input, Output, State, html
+from dash.development.base_component import Component
 
 from dashboard.dispatch import actions
 from dashboard.dispatch.figures import eta_minutes, signature
 from dashboard.dispatch.panels import timer
 from dashboard.dispatch.sources import DispatchSources
 from dashboard.ids import DispatchIds as D
-from dashboard.ids import Ids
+from dashboard.ids import Ids, attrs
 from shouwang.i18n import DEFAULT_LANGUAGE, label_of, t
 from shouwang.timeutil import clock_text, epoch_of_iso
 from shouwang.vocab import ReinforcementAnswer, RollCallOutcome
@@ -42,7 +43,7 @@ def reinforcement_view(rf: Mapping[str, Any], tz: str, lang: str) -> list:
                      else t("reinforcement.no_answer", lang),
                      className=f"ans-{g.get('answer') or 'none'}"),
              html.Td(clock_text(g.get("answered_at"), tz))],
-            **{"data-guard": g["guard_id"]},
+            **attrs({"data-guard": g["guard_id"]}),
         )
         for g in rf["guards"]
     ]  # fmt: skip
@@ -67,7 +68,7 @@ def rollcall_view(rc: Mapping[str, Any], now: float, tz: str, zones: Mapping[str
         rate="–" if rate is None else f"{rate * 100:.0f}%",
     )  # fmt: skip
     deadline = epoch_of_iso(rc.get("deadline_at"))
-    state = (
+    state: list[str | Component] = (
         [t("dispatch.rc.left", lang), timer(deadline - now if deadline else None, now, until=True)]
         if rc["status"] == "open"
         else [t("dispatch.rc.closed", lang)]
@@ -80,7 +81,7 @@ def rollcall_view(rc: Mapping[str, Any], now: float, tz: str, zones: Mapping[str
                      else t("rollcall.pending", lang),
                      className=f"out-{g.get('outcome') or 'pending'}"),
              html.Td(clock_text(g.get("answered_at"), tz))],
-            **{"data-guard": g["guard_id"]},
+            **attrs({"data-guard": g["guard_id"]}),
         )
         for g in rc["guards"]
     ]  # fmt: skip
@@ -175,5 +176,5 @@ def register_ops(app: dash.Dash, src: DispatchSources) -> None:
 def _message(outcome: actions.Outcome) -> html.Div:
     return html.Div(
         outcome.message, className="ok" if outcome.ok else "err", role="alert",
-        **{"data-at": str(time.time())},
+        **attrs({"data-at": str(time.time())}),
     )  # fmt: skip

@@ -13,9 +13,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dash import html
+from dash.development.base_component import Component
 
 from dashboard.dispatch.actions import NEXT_STEPS
 from dashboard.dispatch.figures import duration_text, eta_minutes
+from dashboard.ids import attrs
 from dashboard.theme import priority_colour
 from shouwang.dispatch.rules import ASSIGNMENT_CHAIN
 from shouwang.i18n import label_of, t
@@ -55,7 +57,7 @@ def timer(seconds: float | None, now: float, *, until: bool = False, cls: str = 
     attr = "data-until" if until else "data-since"
     text = duration_text(seconds)
     classes = f"sw-timer {cls}".strip() + (" late" if until and seconds <= 0 else "")
-    return html.Span(text, className=classes, **{attr: str(anchor)})
+    return html.Span(text, className=classes, **attrs({attr: str(anchor)}))
 
 
 def _where(inc: Mapping[str, Any], zones: Mapping[str, str]) -> str:
@@ -88,7 +90,10 @@ def incident_options(
     for inc in order:
         alert, _ = _flags(inc)
         if inc["status"] == "open":
-            clock = [t("dispatch.unassigned_for", lang), timer(inc.get("unassigned_for_s"), now)]
+            clock: list[str | Component] = [
+                t("dispatch.unassigned_for", lang),
+                timer(inc.get("unassigned_for_s"), now),
+            ]
         elif inc["status"] == "on_scene":
             clock = [t("dispatch.on_scene_for", lang), timer(inc.get("on_scene_for_s"), now)]
         else:
@@ -146,7 +151,10 @@ def chain_steps(status: str, lang: str) -> html.Div:
 def assignment_row(a: Mapping[str, Any], now: float, lang: str) -> html.Div:
     status = a["status"]
     if status == "assigned":
-        clock = [t("dispatch.ack_due", lang), timer(a.get("ack_due_in_s"), now, until=True)]
+        clock: list[str | Component] = [
+            t("dispatch.ack_due", lang),
+            timer(a.get("ack_due_in_s"), now, until=True),
+        ]
     elif status == "on_scene":
         clock = [t("dispatch.on_scene_for", lang), timer(a.get("on_scene_for_s"), now)]
     else:
@@ -159,7 +167,7 @@ def assignment_row(a: Mapping[str, Any], now: float, lang: str) -> html.Div:
         )
         for to in NEXT_STEPS.get(status, ())
     ]
-    extra: dict[str, str] = {"data-assignment": a["assignment_id"], "data-status": status}
+    extra: dict[str, Any] = {"data-assignment": a["assignment_id"], "data-status": status}
     if status == "timed_out":
         extra["data-beep"] = f"timeout:{a['assignment_id']}"
     return html.Div(
@@ -203,7 +211,7 @@ def offer_box(inc: Mapping[str, Any], lang: str) -> html.Div | None:
                 className="btn go",
             ),
         ],
-        **{"data-beep": f"offer:{inc['incident_id']}:{offer.get('after')}"},
+        **attrs({"data-beep": f"offer:{inc['incident_id']}:{offer.get('after')}"}),
     )
 
 
@@ -242,7 +250,7 @@ def incident_detail(
     if inc is None:
         return [html.Div(t("dispatch.no_selection", lang), className="quiet")]
     alert, _ = _flags(inc)
-    facts = [
+    facts: list[str | Component] = [
         html.Span(f"P{inc.get('priority')}", className="prio",
                   style={"background": priority_colour(inc.get("priority"))}),
         html.Strong(kind_label(inc["kind"], lang)),
@@ -283,9 +291,9 @@ def sos_panel(sos_incidents: Sequence[Mapping[str, Any]], now: float, lang: str)
         sos = inc.get("sos") or {}
         gid = sos.get("guard_id") or inc.get("source_ref") or ""
         owner = sos.get("owner")
-        attrs = {"data-guard": gid}
+        data: dict[str, Any] = {"data-guard": gid}
         if owner is None:
-            attrs["data-alarm"] = f"sos:{inc['incident_id']}"
+            data["data-alarm"] = f"sos:{inc['incident_id']}"
         items.append(
             html.Li(
                 className="sos-item" + (" pulse escalated" if sos.get("escalated") else "")
@@ -302,7 +310,7 @@ def sos_panel(sos_incidents: Sequence[Mapping[str, Any]], now: float, lang: str)
                     else html.Button(t("dispatch.sos.ack", lang), id={"type": SOS_ACK, "gid": gid},
                                      className="btn danger"),
                 ],
-                **attrs,
+                **data,
             )
         )  # fmt: skip
     return [html.Ul(items, className="sos-list")]

@@ -51,17 +51,20 @@ def places_of(units: gpd.GeoDataFrame, gates: gpd.GeoDataFrame) -> list[Place]:
     centres = units.geometry.representative_point()
     names = dict(zip(units["unit_id"].astype(str), units["name_zh"].astype(str), strict=True))
     out = [
-        Place(f"unit:{u}", f"{n}（{u}）", float(p.x), float(p.y))
-        for u, n, p in zip(units["unit_id"].astype(str), names.values(), centres, strict=True)
+        Place(f"unit:{u}", f"{n}（{u}）", float(x), float(y))
+        for u, n, x, y in zip(
+            units["unit_id"].astype(str), names.values(), centres.x, centres.y, strict=True
+        )
     ]
-    for g, u, n, p in zip(
+    for g, u, n, x, y in zip(
         gates["gate_id"].astype(str),
         gates["unit_id"].astype(str),
         gates["name_zh"].astype(str),
-        gates.geometry,
+        gates.geometry.x,
+        gates.geometry.y,
         strict=True,
     ):
-        out.append(Place(f"gate:{g}", f"{names.get(u, u)} · {n}（{g}）", float(p.x), float(p.y)))
+        out.append(Place(f"gate:{g}", f"{names.get(u, u)} · {n}（{g}）", float(x), float(y)))
     return sorted(out, key=lambda p: (p.value.split(":")[1], p.value))
 
 

@@ -9,6 +9,7 @@ from functools import partial
 import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 
 from dashboard.ids import Ids, OverviewIds
 from dashboard.pages import Page, error_box
@@ -49,6 +50,7 @@ def layout(states: Callable[[], pd.DataFrame], built: Callable[[], set[str]], la
     cards = []
     for path, name_key, text_key in CARDS:
         title = t(name_key, lang)
+        head: Component
         if path in have:
             head = dcc.Link(title, href=path, className="card-title")
         else:

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from dash import dcc, html
 
-from dashboard.ids import WallIds
+from dashboard.ids import WallIds, attrs
 from dashboard.wall.figures import (
     LIST_LIMIT,
     GuardLine,
@@ -65,7 +65,7 @@ def zone_table(rows: list[ZoneRow], lang: str, with_coverage: bool) -> html.Tabl
         ]
         if with_coverage:
             cells.append(html.Td(_pct(r.coverage_pct)))
-        body.append(html.Tr(cells, **{"data-zone": r.zone_id}))
+        body.append(html.Tr(cells, **attrs({"data-zone": r.zone_id})))
     duty = sum(r.on_duty for r in rows)
     total = [
         html.Td(t("wall.total", lang)),
@@ -101,7 +101,7 @@ def guard_list(lines: list[GuardLine], lang: str, *, empty_key: str, alarm: bool
                     html.Span(f"{line.zone_name} {line.unit_id}", className="where"),
                     html.Span(when, className="age"),
                 ],
-                **{"data-guard": line.guard_id},
+                **attrs({"data-guard": line.guard_id}),
             )
         )
     if len(lines) > LIST_LIMIT:
@@ -160,7 +160,7 @@ def wall_layout(src: WallSources, lang: str) -> html.Div:
             html.Div(
                 id=WallIds.CONFIG,
                 className="hidden",
-                **{"data-shouwang-wall": json.dumps(config, ensure_ascii=False)},
+                **attrs({"data-shouwang-wall": json.dumps(config, ensure_ascii=False)}),
             ),
             html.Div(
                 className="wall-body",

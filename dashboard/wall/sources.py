@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -101,6 +102,6 @@ class WallSources:
         return dict(zip(states["guard_id"].astype(str), states["name"].astype(str), strict=True))
 
 
-def _open_incidents(service: DispatchService) -> Callable[[], list[dict]]:
+def _open_incidents(service: DispatchService) -> Callable[[], list[dict[str, Any]]]:
     status = [s.value for s in OPEN_STATUSES]
     return lambda: list_incidents(service, status=status, limit=200)

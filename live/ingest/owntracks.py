@@ -146,6 +146,8 @@ def decode_owntracks(
             )
     if errors:
         raise DecodeError(errors)
+    # parse_* has recorded an error for each missing required value
+    assert device_id is not None and lat is not None and lon is not None and ts is not None
     return Fix(
         device_id=device_id,
         lat=lat,

@@ -134,6 +134,8 @@ def _decode_batch_fix(item: Any) -> Fix:
     alarm = parse_alarm(item.get("alarm"), "alarm", errors)
     if errors:
         raise DecodeError(errors)
+    # parse_* has recorded an error for each missing required value
+    assert device_id is not None and lat is not None and lon is not None and ts is not None
     return Fix(
         device_id=device_id,
         lat=lat,
@@ -197,6 +199,7 @@ def decode_osmand(
     fix, errors = locations[0]
     if request_errors or errors:
         raise DecodeError(request_errors + errors)
+    assert fix is not None  # a location without errors has its fix
     return fix
 
 
@@ -238,6 +241,7 @@ def decode_osmand_many(
         if errors:
             result.rejected.append((index, errors))
         else:
+            assert fix is not None  # a location without errors has its fix
             result.fixes.append((index, fix))
     return result
 
@@ -317,6 +321,7 @@ def _osmand_params_fix(params: Mapping[str, Any], device_id: str | None, now: fl
         errors.append(FieldError("lon", "missing: send lat and lon, or location=lat,lon"))
         lat = lon = None
 
+    ts: float | None
     if is_missing(params.get("timestamp")):
         ts = now
     else:
@@ -333,6 +338,8 @@ def _osmand_params_fix(params: Mapping[str, Any], device_id: str | None, now: fl
 
     if errors or device_id is None:
         return None, errors
+    # parse_* has recorded an error for each missing required value
+    assert lat is not None and lon is not None and ts is not None
     fix = Fix(
         device_id=device_id,
         lat=lat,
@@ -376,6 +383,7 @@ def _osmand_json_fix(location: Any, device_id: str | None, now: float) -> _Decod
         errors.append(FieldError("location", "must be a JSON object with timestamp and coords"))
         return None, errors
 
+    ts: float | None
     if is_missing(location.get("timestamp")):
         ts = now
     else:
@@ -422,6 +430,8 @@ def _osmand_json_fix(location: Any, device_id: str | None, now: float) -> _Decod
 
     if errors or device_id is None:
         return None, errors
+    # parse_* has recorded an error for each missing required value
+    assert lat is not None and lon is not None and ts is not None
     fix = Fix(
         device_id=device_id,
         lat=lat,

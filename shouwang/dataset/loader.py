@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -59,6 +60,7 @@ def _parse(spec: Spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFram
                 text = text.where(~blank, spec.defaults[col])
             out[col] = text
             continue
+        value: pd.Series  # float, Int64, boolean or datetime by kind
         if kind in ("int", "float"):
             value = pd.to_numeric(text.where(~blank, None), errors="coerce").astype(float)
             bad = ~blank & ~np.isfinite(value)
@@ -87,7 +89,7 @@ def _parse(spec: Spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFram
 
 
 def _empty(spec: Spec) -> gpd.GeoDataFrame:
-    dtypes = {"str": str, "int": "Int64", "float": float, "bool": bool,
+    dtypes: dict[str, Any] = {"str": str, "int": "Int64", "float": float, "bool": bool,
               "datetime": "datetime64[ns, UTC]"}  # fmt: skip
     cols = {c: pd.Series(dtype=dtypes[k]) for c, k in spec.columns.items()}
     return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
@@ -103,7 +105,9 @@ def _read_geojson(spec: Spec, path: Path, problems: list[Problem]) -> gpd.GeoDat
     if not isinstance(features, list):
         problems.append(Problem(spec.file, None, None, "not a GeoJSON FeatureCollection"))
         return _empty(spec)
-    props, geoms, errors = [], [], {}
+    props: list[Any] = []
+    geoms: list[Any] = []  # shapely geometries, None where missing or unreadable
+    errors: dict[int, str] = {}
     for i, feat in enumerate(features):
         feat = feat if isinstance(feat, dict) else {}
         props.append(feat.get("properties") or {})
@@ -130,7 +134,8 @@ def _read_csv(spec: Spec, path: Path, problems: list[Problem]) -> gpd.GeoDataFra
     lon, lat = (df[c].astype(float).to_numpy() if c in df else np.full(len(df), np.nan)
                 for c in POINT_COLUMNS[spec.name])  # fmt: skip
     ok = (np.abs(lon) <= 180) & (np.abs(lat) <= 90)  # NaN compares False too
-    geom = np.where(ok, shapely.points(np.where(ok, lon, 0), np.where(ok, lat, 0)), None)
+    # numpy's stubs reject a None branch; at run time it makes an object array
+    geom = np.where(ok, shapely.points(np.where(ok, lon, 0), np.where(ok, lat, 0)), None)  # type: ignore[call-overload]
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, index=df.index), crs=4326)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -112,6 +114,15 @@ class Dataset:
     incidents: gpd.GeoDataFrame
     source_dir: Path
     fingerprint: str
+
+
+def row_tuples(frame: pd.DataFrame, *, index: bool = True) -> Iterable[Any]:
+    """The rows of a checked frame as named tuples (``frame.itertuples()``).
+
+    Typed ``Any``: pandas' stubs give every field the union of all scalar
+    types, while the checks have already fixed each column's type.
+    """
+    return frame.itertuples(index=index)
 
 
 # ------------------------------------------------------------------ reading

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from shouwang.dataset import Dataset, row_tuples
 from shouwang.dispatch.rules import ENDED_STATUSES
 from shouwang.dispatch.service import DispatchService
 from shouwang.errors import Forbidden
@@ -59,7 +60,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def seed(engine: Engine, dataset, secret: bytes, now: float) -> int:
+def seed(engine: Engine, dataset: Dataset, secret: bytes, now: float) -> int:
     """Create one point per school gate when there are none yet; returns how many."""
     with engine.begin() as conn:
         if conn.execute(sa.select(sa.func.count()).select_from(alarm_points)).scalar_one():
@@ -68,7 +69,7 @@ def seed(engine: Engine, dataset, secret: bytes, now: float) -> int:
         schools = set(units.index[units["kind"] == "school"])
         gates = dataset.gates[dataset.gates["unit_id"].isin(schools)].sort_values("gate_id")
         rows = []
-        for g in gates.itertuples():
+        for g in row_tuples(gates):
             pid = f"AP-{g.gate_id}"
             unit = units.loc[g.unit_id]
             rows.append(

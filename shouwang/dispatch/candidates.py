@@ -9,12 +9,15 @@ by walking time through :class:`shouwang.geoservice.GeoService`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
+import pandas as pd
 import shapely
 
 from live.state.store import LiveStore
+from shouwang.dataset import Dataset
 from shouwang.dispatch.rules import INCIDENT_KINDS, SOURCES, availability
+from shouwang.geoservice import GeoService
 
 __all__ = ["EXTENT_MARGIN_DEG", "DispatchGeo"]
 
@@ -25,7 +28,7 @@ _CANDIDATE_KEYS = ("guard_id", "name", "unit_id", "zone_id", "status", "eta_s", 
 class DispatchGeo:
     """Incident locations and guard candidates for one station."""
 
-    def __init__(self, dataset, geo, store: LiveStore) -> None:
+    def __init__(self, dataset: Dataset, geo: GeoService, store: LiveStore) -> None:
         self.geo, self.store = geo, store
         self._units = dataset.units[["unit_id", "zone_id", "geometry"]].reset_index(drop=True)
         self._zones = dataset.zones[["zone_id", "geometry"]].reset_index(drop=True)
@@ -34,7 +37,7 @@ class DispatchGeo:
         x0, y0, x1, y1 = dataset.zones.total_bounds
         m = EXTENT_MARGIN_DEG
         self.extent = (x0 - m, y0 - m, x1 + m, y1 + m)
-        self.mode = "walk" if geo.graph is not None else "line"
+        self.mode: Literal["walk", "line"] = "walk" if geo.graph is not None else "line"
 
     def locate(self, lon: float, lat: float) -> tuple[str | None, str | None]:
         """(zone_id, unit_id) of a point, from the data set; None outside."""
@@ -87,7 +90,7 @@ class DispatchGeo:
         out["source"] = source
         return out, problems  # fmt: skip
 
-    def _ranked(self, guards, lon: float, lat: float, k: int) -> list[dict[str, Any]]:
+    def _ranked(self, guards: pd.DataFrame, lon: float, lat: float, k: int) -> list[dict[str, Any]]:
         from geo.nearest import NoGuardOnDuty
 
         try:

@@ -243,7 +243,10 @@ def _offer(service: DispatchService, incident_id: str, now: float, *, after: str
                 sa.select(assignments.c.guard_id).where(assignments.c.incident_id == incident_id)
             ).scalars()
         )
-    lon, lat = service.where(incident_id)
+    point = service.where(incident_id)
+    if point is None:  # the incident is gone
+        return None
+    lon, lat = point
     best = service.places.candidates(lon, lat, k=1, exclude=tried)
     offer = {**best[0], "offered_at": now, "after": after} if best else None
     with service.transaction() as conn:

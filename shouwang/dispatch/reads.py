@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 import sqlalchemy as sa
@@ -28,6 +28,25 @@ from shouwang.vocab import (
     IncidentSource,
     IncidentStatus,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from live.state.store import LiveStore
+
+
+class DispatchView(Protocol):
+    """What the reads need of the dispatch service (which imports this module)."""
+
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def store(self) -> LiveStore: ...
+    @property
+    def ack_timeout_s(self) -> float: ...
+    @property
+    def clock(self) -> Callable[[], float]: ...
+
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -76,7 +95,9 @@ def _assignment_view(a: dict, names: dict[str, str], now: float, ack_timeout_s: 
     return view
 
 
-def incident_views(service, incident_ids: Sequence[str], *, timeline: bool = True) -> list[dict]:
+def incident_views(
+    service: DispatchView, incident_ids: Sequence[str], *, timeline: bool = True
+) -> list[dict[str, Any]]:
     """Full views of incidents (in the given order), as the API answers them."""
     if not incident_ids:
         return []
@@ -135,7 +156,7 @@ def incident_views(service, incident_ids: Sequence[str], *, timeline: bool = Tru
     return out
 
 
-def _incident_view(r: dict, now: float, service) -> dict:
+def _incident_view(r: dict[str, Any], now: float, service: DispatchView) -> dict[str, Any]:
     status = r["status"]
     created = epoch(r["created_at"]) or epoch(r["occurred_at"])
     first_on_scene = epoch(r["first_on_scene_at"])
@@ -179,7 +200,16 @@ def _incident_view(r: dict, now: float, service) -> dict:
     }
 
 
-def _filtered(q, *, status=None, kind=None, source=None, since=None, until=None, zone=None):
+def _filtered(
+    q: sa.Select[Any],
+    *,
+    status: Sequence[str] | None = None,
+    kind: Sequence[str] | None = None,
+    source: Sequence[str] | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    zone: Sequence[str] | None = None,
+) -> sa.Select[Any]:
     if status:
         q = q.where(incidents.c.status.in_(status))
     if kind:
@@ -194,7 +224,9 @@ def _filtered(q, *, status=None, kind=None, source=None, since=None, until=None,
     return q
 
 
-def list_incidents(service, *, limit: int = 200, **filters) -> list[dict]:
+def list_incidents(
+    service: DispatchView, *, limit: int = 200, **filters: Any
+) -> list[dict[str, Any]]:
     """Incidents newest first, without timelines (filters: status, kind, source, since, until, zone)."""
     q = _filtered(sa.select(incidents.c.incident_id), **filters)
     q = q.order_by(incidents.c.occurred_at.desc(), incidents.c.incident_id).limit(limit)
@@ -203,7 +235,7 @@ def list_incidents(service, *, limit: int = 200, **filters) -> list[dict]:
     return incident_views(service, ids, timeline=False)
 
 
-def response_frame(engine, **filters) -> pd.DataFrame:
+def response_frame(engine: Engine, **filters: Any) -> pd.DataFrame:
     """One row per assignment of the filtered incidents, timestamps as epoch seconds."""
     cols = [
         incidents.c.incident_id, incidents.c.kind, incidents.c.zone_id,
@@ -234,7 +266,7 @@ def _as_epoch(v: Any) -> float:
     return float(epoch(v))
 
 
-def response_stats(engine, **filters) -> dict:
+def response_stats(engine: Engine, **filters: Any) -> dict[str, Any]:
     """:func:`shouwang.dispatch.rules.response_times` of the filtered incidents."""
     return response_times(response_frame(engine, **filters))
 
@@ -246,7 +278,7 @@ EXPORT_COLUMNS = [
 ]  # fmt: skip
 
 
-def export_frame(engine, roster_names: dict[str, str], **filters) -> pd.DataFrame:
+def export_frame(engine: Engine, roster_names: dict[str, str], **filters: Any) -> pd.DataFrame:
     """Incidents for export, oldest first, in :data:`EXPORT_COLUMNS`."""
     q = _filtered(sa.select(*_INCIDENT_COLS).select_from(_JOINED), **filters)
     q = q.order_by(incidents.c.occurred_at, incidents.c.incident_id)

@@ -23,8 +23,9 @@ Incident::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from enum import StrEnum
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -124,7 +125,12 @@ def invalid_transition_error(exc: InvalidTransition) -> Conflict:
     )
 
 
-def _check(table: dict, enum: type[StrEnum], what: str, frm: str, to: str) -> StrEnum:
+_State = TypeVar("_State", bound=StrEnum)
+
+
+def _check(
+    table: Mapping[_State, Collection[_State]], enum: type[_State], what: str, frm: str, to: str
+) -> _State:
     try:
         f, t = enum(frm), enum(to)
     except ValueError:
@@ -213,7 +219,9 @@ def _summary(values: pd.Series) -> dict[str, float | int | None]:
     return {"count": int(len(v)), "p50_s": round(float(p50), 1), "p90_s": round(float(p90), 1)}
 
 
-def response_times(assignments: pd.DataFrame, by: tuple[str, ...] = ("zone_id", "kind")) -> dict:
+def response_times(
+    assignments: pd.DataFrame, by: tuple[str, ...] = ("zone_id", "kind")
+) -> dict[str, Any]:
     """P50 and P90 of each response measure, overall and per group.
 
     Percentiles use linear interpolation between order statistics (numpy's
@@ -248,15 +256,15 @@ def response_times(assignments: pd.DataFrame, by: tuple[str, ...] = ("zone_id", 
     # total counts each incident once, on its first row
     df["total"] = df["total"].where(~df["incident_id"].duplicated())
 
-    def summarise(frame: pd.DataFrame) -> dict:
+    def summarise(frame: pd.DataFrame) -> dict[str, Any]:
         return {name: _summary(frame[name]) for name in MEASURES}
 
     groups = []
     if len(df):
         keys = list(by)
         filled = df.assign(**{k: df[k].astype(object).where(df[k].notna(), None) for k in keys})
-        for values, frame in filled.groupby(keys, dropna=False, sort=True):
-            values = values if isinstance(values, tuple) else (values,)
+        for key, frame in filled.groupby(keys, dropna=False, sort=True):
+            values: tuple[Any, ...] = key if isinstance(key, tuple) else (key,)
             groups.append(
                 {
                     **{k: (None if pd.isna(v) else v) for k, v in zip(keys, values, strict=True)},

@@ -23,7 +23,7 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from live.state.store import LiveStore
+from shouwang.dataset import Dataset
 from shouwang.dispatch.candidates import DispatchGeo
 from shouwang.dispatch.marks import DispatchMarks
 from shouwang.dispatch.rules import (
@@ -45,6 +46,7 @@ from shouwang.dispatch.rules import (
     invalid_transition_error,
 )
 from shouwang.errors import Conflict, InvalidInput, NotFound
+from shouwang.geoservice import GeoService
 from shouwang.records import audit
 from shouwang.records.audit import Actor
 from shouwang.records.dispatch_tables import assignments, incident_dispatch, write_event
@@ -86,10 +88,10 @@ class DispatchService:
         self,
         engine: Engine,
         store: LiveStore,
-        dataset,
-        geo,
+        dataset: Dataset,
+        geo: GeoService,
         *,
-        clock,
+        clock: Callable[[], float],
         ack_timeout_s: float = 60.0,
         sos_escalate_s: float = 30.0,
         unassigned_alert_s: float = 120.0,
@@ -115,7 +117,7 @@ class DispatchService:
 
     # ------------------------------------------------------------ plumbing
     @contextlib.contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[Connection]:
         """A write transaction (serialised per process on SQLite)."""
         lock = self._write_lock or contextlib.nullcontext()
         with lock, self.engine.begin() as conn:
@@ -136,7 +138,7 @@ class DispatchService:
         """Add a step to an incident's timeline (see :func:`shouwang.records.dispatch_tables.write_event`)."""
         write_event(conn, incident_id, at, kind, actor.name, **extra)
 
-    def _lock_incident(self, conn: Connection, incident_id: str) -> Mapping[str, Any]:
+    def _lock_incident(self, conn: Connection, incident_id: str) -> sa.RowMapping:
         row = (
             conn.execute(
                 sa.select(incidents.c.status, incidents.c.lon, incidents.c.lat)
@@ -282,7 +284,7 @@ class DispatchService:
                 [{"field": "guard_ids", "problem": f"{g} is not available"} for g in away],
             )
         claimed: list[str] = []
-        busy = []
+        busy: list[str] = []
         for g in guard_ids:
             (claimed if self.marks.claim(g, incident_id) else busy).append(g)
         if busy:
@@ -407,13 +409,14 @@ class DispatchService:
         if a is None:
             raise NotFound("not_found", f"no assignment {assignment_id}")
         try:
-            target = check_assignment_transition(a["status"], to).value
+            state = check_assignment_transition(a["status"], to)
         except InvalidTransition as exc:
             raise invalid_transition_error(exc) from None
+        target = state.value
         now = self.clock() if at is None else at
         incident_id, guard_id = a["incident_id"], a["guard_id"]
         values: dict[str, Any] = {"status": target, "active": target in ACTIVE,
-                                  _STAMP[target]: utc(now)}  # fmt: skip
+                                  _STAMP[state]: utc(now)}  # fmt: skip
         if target == "on_scene":
             values["arrival"] = arrival or "guard"
         with self.transaction() as conn:

@@ -26,6 +26,7 @@ from geo.nearest import NoGuardOnDuty, nearest_guards
 from live.state.store import LiveStore
 from shouwang import records
 from shouwang.errors import Forbidden, InvalidInput, NotFound
+from shouwang.geoservice import GeoService
 from shouwang.i18n import label_of, t
 from shouwang.records.audit import write_entry as write_audit
 from shouwang.records.fieldops_tables import reinforcement_alerts, reinforcements
@@ -60,7 +61,7 @@ class ReinforcementService:
         self,
         engine: Engine,
         store: LiveStore,
-        geo,
+        geo: GeoService,
         *,
         clock: Callable[[], float],
     ) -> None:
@@ -92,7 +93,11 @@ class ReinforcementService:
         """
         geo = self.geo
         vmax = max(geo.walk_speed_mps, geo.ebike_speed_mps)
-        reach_m = radius_m if radius_m is not None else walk_s * vmax
+        if radius_m is not None:
+            reach_m = radius_m
+        else:
+            assert walk_s is not None  # call() has checked: exactly one of the two
+            reach_m = walk_s * vmax
         # Straight line <= route: the GEO set gives every guard who might make it.
         near = {gid for gid, _ in self.store.on_duty_within(lon, lat, reach_m * 1.001 + 1.0)}
         guards = geo.live_guards(self.store.states())
@@ -182,6 +187,7 @@ class ReinforcementService:
                 lon, lat = point
         if problems:
             raise InvalidInput("invalid_request", "invalid reinforcement call", problems)
+        assert lon is not None and lat is not None  # given, or the incident's point
         rows, zone, notes = self.candidates(lon, lat, radius_m=radius_m, walk_s=walk_s, scope=scope)
         rid = f"RF-{uuid.uuid4().hex[:12]}"
         now = self.clock()
@@ -233,7 +239,7 @@ class ReinforcementService:
         self,
         reinforcement_id: str,
         guard_id: str,
-        answer: str,
+        answer: object,
         *,
         note: str = "",
         remote_addr: str = "",

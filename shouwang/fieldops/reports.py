@@ -158,7 +158,7 @@ class ReportService:
         return body
 
     @staticmethod
-    def _body(row) -> dict[str, Any]:
+    def _body(row: Any) -> dict[str, Any]:
         r = dict(row)
         return {
             "report_id": r["report_id"],

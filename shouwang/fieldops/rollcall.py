@@ -29,6 +29,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
+import geopandas as gpd
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -91,7 +92,7 @@ class RollCallService:
         engine: Engine,
         store: LiveStore,
         *,
-        units,
+        units: gpd.GeoDataFrame,
         zone_ids: Collection[str],
         window_s: float,
         post_radius_m: float,
@@ -241,7 +242,7 @@ class RollCallService:
         return body
 
     @staticmethod
-    def _answer_body(rollcall_id: str, row) -> dict[str, Any]:
+    def _answer_body(rollcall_id: str, row: Any) -> dict[str, Any]:
         return {
             "rollcall_id": rollcall_id,
             "guard_id": row.guard_id,
@@ -345,7 +346,7 @@ class RollCallService:
         }
 
     @staticmethod
-    def _head(head) -> dict[str, Any]:
+    def _head(head: Any) -> dict[str, Any]:
         return {
             "rollcall_id": head.rollcall_id,
             "zone_id": head.zone_id,

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from shouwang.records.tables import metadata
 from shouwang.timeutil import utc
@@ -125,7 +126,7 @@ audit_log = sa.Table(
 
 
 def write_event(
-    conn,
+    conn: Connection,
     incident_id: str,
     at: float,
     kind: str,

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from shouwang.dataset import Dataset, row_tuples
 from shouwang.timeutil import utc
 
 metadata = sa.MetaData()
@@ -163,7 +164,7 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -194,10 +195,13 @@ def head_revision() -> str:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:  # a packaging error: the migrations folder is missing
+        raise RuntimeError(f"no schema revision in {MIGRATIONS_DIR}")
+    return head
 
 
-def _insert_ignoring_duplicates(engine: Engine, table: sa.Table):
+def _insert_ignoring_duplicates(engine: Engine, table: sa.Table) -> sa.Insert:
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing(index_elements=["stream_id"])
 
@@ -272,11 +276,11 @@ def reference_fingerprint(engine: Engine) -> str | None:
         ).scalar_one_or_none()
 
 
-def _geojson(geom) -> str:
+def _geojson(geom: Any) -> str:
     return json.dumps(geom.__geo_interface__, separators=(",", ":"))
 
 
-def load_reference(engine: Engine, dataset) -> bool:
+def load_reference(engine: Engine, dataset: Dataset) -> bool:
     """Replace the reference tables with ``dataset`` unless already loaded.
 
     Historical incidents from the data set are (re)loaded with source
@@ -307,7 +311,7 @@ def load_reference(engine: Engine, dataset) -> bool:
                     "unit_kind": r.unit_kind,
                     "geometry": _geojson(r.geometry),
                 }
-                for r in z.itertuples()
+                for r in row_tuples(z)
             ],
         )
         conn.execute(
@@ -323,7 +327,7 @@ def load_reference(engine: Engine, dataset) -> bool:
                     "address": r.address,
                     "geometry": _geojson(r.geometry),
                 }
-                for r in u.itertuples()
+                for r in row_tuples(u)
             ],
         )
         if len(gt):
@@ -337,7 +341,7 @@ def load_reference(engine: Engine, dataset) -> bool:
                         "lon": r.geometry.x,
                         "lat": r.geometry.y,
                     }
-                    for r in gt.itertuples()
+                    for r in row_tuples(gt)
                 ],
             )
         if len(cp):
@@ -352,7 +356,7 @@ def load_reference(engine: Engine, dataset) -> bool:
                         "lon": r.geometry.x,
                         "lat": r.geometry.y,
                     }
-                    for r in cp.itertuples()
+                    for r in row_tuples(cp)
                 ],
             )
         conn.execute(
@@ -371,7 +375,7 @@ def load_reference(engine: Engine, dataset) -> bool:
                     "post_lat": float(r.post_lat),
                     "mobility": r.mobility,
                 }
-                for r in gd.itertuples()
+                for r in row_tuples(gd)
             ],
         )
         if len(inc):
@@ -391,7 +395,7 @@ def load_reference(engine: Engine, dataset) -> bool:
                         "zone_id": r.zone_id if isinstance(r.zone_id, str) and r.zone_id else None,
                         "description": r.description if isinstance(r.description, str) else "",
                     }
-                    for r in inc.itertuples()
+                    for r in row_tuples(inc)
                 ],
             )
         values = {"key": "dataset", "value": dataset.fingerprint}

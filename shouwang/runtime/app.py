@@ -30,7 +30,7 @@ def create_app(ctx: AppContext) -> Flask:
 
     server = Flask(__name__)
     server.config["JSON_AS_ASCII"] = False
-    server.json.ensure_ascii = False
+    server.json.ensure_ascii = False  # type: ignore[attr-defined]  # the default provider has it
     register_error_handlers(server)
     server.register_blueprint(ingest_api.create_blueprint(ctx.ingest, ctx.clock))
     server.register_blueprint(reference_api.create_blueprint(ctx))

@@ -25,7 +25,7 @@ from live.state.redisconn import RedisHandle, connect_redis
 from live.state.store import LiveStore, RosterEntry
 from shouwang import records
 from shouwang.context import AppContext
-from shouwang.dataset import Dataset, load_dataset
+from shouwang.dataset import Dataset, load_dataset, row_tuples
 from shouwang.dispatch import alarm_points
 from shouwang.dispatch.escalation import EscalationJob
 from shouwang.dispatch.service import DispatchService
@@ -73,7 +73,7 @@ def roster_from(dataset: Dataset) -> list[RosterEntry]:
             post_lat=float(r.post_lat),
             mobility=str(r.mobility),
         )
-        for r in g.itertuples()
+        for r in row_tuples(g)
     ]
 
 

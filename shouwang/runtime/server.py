@@ -14,6 +14,8 @@ import signal
 import sys
 import threading
 import time
+from types import FrameType
+from typing import NoReturn
 
 from shouwang.dataset import DatasetError
 from shouwang.runtime.app import build_context, create_app
@@ -23,7 +25,7 @@ from shouwang.sim.simulator import Simulator
 log = logging.getLogger("shouwang")
 
 
-def _raise_keyboard_interrupt(signum, frame):
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geo.crs import local_crs, to_local
 from live.state.shifts import on_duty, rotation_offset
@@ -105,9 +106,11 @@ class SimFix:
     alarm: str | None = None
 
 
-def _interior_points(polygon, rng: np.random.Generator, count: int, inset_m: float) -> np.ndarray:
+def _interior_points(
+    polygon: BaseGeometry, rng: np.random.Generator, count: int, inset_m: float
+) -> np.ndarray:
     """``count`` random points inside ``polygon`` (local metres), kept ``inset_m`` off the wall."""
-    inner = polygon.buffer(-inset_m)
+    inner: BaseGeometry = polygon.buffer(-inset_m)
     if inner.is_empty or inner.area < 1.0:
         inner = polygon
     minx, miny, maxx, maxy = inner.bounds
@@ -408,7 +411,7 @@ class GuardWorld:
         if len(changed):
             pos, _ = self.positions(s)
             for i in changed:
-                (self._come_on if duty[i] else self._go_off)(i, s, pos[i])
+                (self._come_on if duty[i] else self._go_off)(int(i), s, pos[i])
             self.lost_until[changed] = -np.inf
             # A guard coming on duty does not wait out his off-duty minute (but keeps at
             # least one on-duty interval after his last fix).
@@ -423,7 +426,7 @@ class GuardWorld:
             if not len(ended):
                 break
             for i in ended:
-                self._after(i, float(self.ends[i]))
+                self._after(int(i), float(self.ends[i]))
 
         # Battery: drains on duty, charges while resting.
         dt_h = (s - self.last_sim) / 3600.0
@@ -485,10 +488,12 @@ class GuardWorld:
         heading_or_none = np.where(moving, heading, None)
         # Columns in SimFix field order, as Python lists: making ~100 small objects from
         # numpy scalars would be the slow part of a step.
-        columns = (
+        # numpy's stubs reject a None branch; at run time it makes an object array
+        columns: tuple[Any, ...] = (
             self.guard_ids[send], self.device_ids[send], self.transport[send],
             np.full(k, float(now)), lon, lat, accuracy, shown_speed, heading_or_none,
-            self.battery[send], charging, duty[send], np.where(self.sos[send], "sos", None),
+            self.battery[send], charging, duty[send],
+            np.where(self.sos[send], "sos", None),  # type: ignore[call-overload]
         )  # fmt: skip
         self.sos[send] = False
         return [SimFix(*row) for row in zip(*(c.tolist() for c in columns), strict=True)]
@@ -540,7 +545,7 @@ class GuardWorld:
         lon, lat = self._unproject.transform(pos[:, 0], pos[:, 1])
         return pd.DataFrame({
             "guard_id": self.guard_ids, "unit_id": self.unit_ids,
-            "activity": [Activity(a).name.lower() for a in self.activity],
+            "activity": [Activity(int(a)).name.lower() for a in self.activity],
             "on_duty": self.duty, "signal_lost": self.duty & (now < self.lost_until),
             "lon": lon, "lat": lat, "speed_mps": np.linalg.norm(vel, axis=1),
             "distance_to_post_m": np.linalg.norm(pos - self.post, axis=1),

@@ -120,9 +120,9 @@ class AutoResponder:
                     live[a["assignment_id"]] = (inc, a)
         done: list[tuple[str, str]] = []
         for aid in [a for a in self._tasks if a not in live]:  # ended by someone else
-            task = self._tasks.pop(aid)
-            if task.sent_at is not None:
-                self.mover.release_guard(task.guard_id)
+            ended = self._tasks.pop(aid)
+            if ended.sent_at is not None:
+                self.mover.release_guard(ended.guard_id)
             done.append((aid, "released"))
         for aid, (inc, a) in live.items():
             task = self._tasks.get(aid)

@@ -53,7 +53,7 @@ HEALTH_WAIT_S = 60.0
 
 def _brief(exc: Exception) -> str:
     """The gist of a requests error, without the URL and query it repeats."""
-    root = exc
+    root: BaseException = exc
     while root.__context__ is not None and root.__context__ is not root:
         root = root.__context__
     return f"{type(exc).__name__}: {str(root)[-120:]}"

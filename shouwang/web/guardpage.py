@@ -20,8 +20,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template, request, send_from_directory
-from flask_socketio import ConnectionRefusedError as SocketRefused
 from flask_socketio import SocketIO, join_room
+from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from shouwang import records
 from shouwang.auth.guards import GuardSession

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from shouwang import __version__
 from shouwang.context import AppContext
@@ -85,7 +85,7 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
     @bp.get("/api/v1/health")
     @documented("Health of Redis and SQL, guard counts, rejected fixes by reason",
                 responses={200: "OK", 503: "Redis or SQL down"})  # fmt: skip
-    def health():
+    def health() -> tuple[Response, int]:
         checks: dict[str, Any] = {}
         ok = True
         try:
@@ -106,7 +106,11 @@ def create_blueprint(ctx: AppContext) -> Blueprint:
         except Exception as exc:
             ok = False
             checks["database"] = {"ok": False, "error": str(exc)}
-        body = {"status": "ok" if ok else "degraded", "version": __version__, "checks": checks}
+        body: dict[str, Any] = {
+            "status": "ok" if ok else "degraded",
+            "version": __version__,
+            "checks": checks,
+        }
         body["jobs"] = ctx.supervisor.health()  # each background worker: running, last run, error
         if checks["redis"]["ok"]:
             states = ctx.store.states()
