@@ -111,6 +111,24 @@ class ThreadJob:
         return JobHealth(running, self._last_run_at, self._last_error)
 
 
+class PeriodicJob(ThreadJob):
+    """A job that runs :meth:`tick` every ``every_s`` seconds until stopped.
+
+    Each tick is one :meth:`ThreadJob._round`: a failing tick is logged, shown
+    in :meth:`health`, and the next one runs on time.
+    """
+
+    every_s = 5.0
+
+    def tick(self) -> object:  # pragma: no cover - subclasses say what runs
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            with self._round(self.name):
+                self.tick()
+
+
 class Supervisor:
     """Starts the process's jobs in order, stops them in reverse, reports their health.
 

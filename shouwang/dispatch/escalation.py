@@ -36,7 +36,7 @@ from live.state.events import Event
 from shouwang.dispatch.rules import ENDED_STATUSES
 from shouwang.dispatch.service import DispatchService
 from shouwang.errors import Conflict, DomainError, NotFound
-from shouwang.jobs import ThreadJob
+from shouwang.jobs import PeriodicJob
 from shouwang.records import audit
 from shouwang.records.audit import SYSTEM, Actor
 from shouwang.records.dispatch_tables import assignments, incident_dispatch
@@ -332,7 +332,7 @@ def arrivals(service: DispatchService, guards: list[dict]) -> list[dict]:
 
 
 # ---------------------------------------------------------------- the job
-class EscalationJob(ThreadJob):
+class EscalationJob(PeriodicJob):
     """The dispatch background job of one process (see the module text).
 
     Parameters
@@ -385,8 +385,3 @@ class EscalationJob(ThreadJob):
                        float(event.get("lon")), float(event.get("lat")))  # fmt: skip
         elif event.type == EventType.FIXES:
             arrivals(self.service, list(event.get("guards", ())))
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            with self._round("dispatch tick"):
-                self.tick()

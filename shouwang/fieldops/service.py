@@ -40,7 +40,7 @@ from shouwang.fieldops.reinforcement import ReinforcementService
 from shouwang.fieldops.reports import ReportService
 from shouwang.fieldops.rollcall import RollCallService
 from shouwang.geoservice import GeoService
-from shouwang.jobs import ThreadJob
+from shouwang.jobs import PeriodicJob
 from shouwang.settings import Settings
 from shouwang.vocab import EventType
 
@@ -105,7 +105,7 @@ class GuardRelay:
         return len(guard_ids)
 
 
-class RollCallCloser(ThreadJob):
+class RollCallCloser(PeriodicJob):
     """Background job: close roll calls whose deadline has passed, every ``every_s``.
 
     Closing is a conditional update in SQL, so with several processes each
@@ -119,10 +119,8 @@ class RollCallCloser(ThreadJob):
         self.rollcalls = rollcalls
         self.every_s = every_s
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            with self._round("roll call closer"):
-                self.rollcalls.close_due()
+    def tick(self) -> None:
+        self.rollcalls.close_due()
 
 
 class FieldOps:

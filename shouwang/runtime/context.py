@@ -31,7 +31,7 @@ from shouwang.dispatch.escalation import EscalationJob
 from shouwang.dispatch.service import DispatchService
 from shouwang.fieldops.service import FieldOps, GuardRelay
 from shouwang.geoservice import GeoService
-from shouwang.jobs import Supervisor, ThreadJob
+from shouwang.jobs import PeriodicJob, Supervisor
 from shouwang.settings import Settings
 from shouwang.web.guardpage import NAMESPACE as GUARD_NAMESPACE
 
@@ -40,7 +40,7 @@ __all__ = ["AppContext", "DutyRefresher", "build_context", "build_dispatch", "ro
 log = logging.getLogger(__name__)
 
 
-class DutyRefresher(ThreadJob):
+class DutyRefresher(PeriodicJob):
     """Keep the on-duty set in line with shifts and overrides, every ``every_s``."""
 
     name = "duty-refresh"
@@ -50,12 +50,10 @@ class DutyRefresher(ThreadJob):
         self.store = store
         self.every_s = every_s
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            with self._round("duty refresh"):
-                added, removed = self.store.refresh_duty()
-                if added or removed:
-                    log.info("duty: %d came on, %d went off", len(added), len(removed))
+    def tick(self) -> None:
+        added, removed = self.store.refresh_duty()
+        if added or removed:
+            log.info("duty: %d came on, %d went off", len(added), len(removed))
 
 
 def roster_from(dataset: Dataset) -> list[RosterEntry]:

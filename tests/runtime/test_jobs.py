@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from shouwang.jobs import Job, JobHealth, Supervisor, ThreadJob
+from shouwang.jobs import Job, JobHealth, PeriodicJob, Supervisor
 
 
 class Recorder:
@@ -27,25 +27,22 @@ class Recorder:
         return JobHealth(running=False)
 
 
-class Rounds(ThreadJob):
-    """Fails its first round, then succeeds; a test waits on ``done``."""
+class Rounds(PeriodicJob):
+    """Fails its first tick, then succeeds; a test waits on ``done``."""
 
     name = "rounds"
+    every_s = 0.01
 
     def __init__(self) -> None:
         super().__init__()
         self.n = 0
         self.done = threading.Event()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with self._round():
-                self.n += 1
-                if self.n == 1:
-                    raise ValueError("first round fails")
-            if self.n >= 2:
-                self.done.set()
-            self._stop.wait(0.01)
+    def tick(self) -> None:
+        self.n += 1
+        if self.n == 1:
+            raise ValueError("first tick fails")  # the loop must go on
+        self.done.set()
 
 
 def test_jobs_start_in_order_and_stop_in_reverse_even_when_one_fails():
