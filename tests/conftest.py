@@ -17,9 +17,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from live.fixes import Fix
 from live.state.redisconn import connect_redis
 from live.state.store import LiveStore
 from shouwang import records
+from shouwang.records.dispatch_tables import (
+    alarm_points,
+    assignments,
+    audit_log,
+    incident_dispatch,
+    incident_events,
+)
 from shouwang.settings import ROOT, load_settings
 
 PILOT_DIR = ROOT / "data" / "pilot"
@@ -75,13 +83,38 @@ def engine(tmp_path_factory):
     eng.dispose()
 
 
+def empty_history_and_dispatch(engine) -> None:
+    """Delete history, incidents (but the data set's) and every dispatch record."""
+    tables = (records.positions, records.alarms, incident_events, assignments, incident_dispatch,
+              alarm_points, audit_log)  # fmt: skip
+    with engine.begin() as conn:
+        for table in tables:
+            conn.execute(table.delete())
+        conn.execute(records.incidents.delete().where(records.incidents.c.source != "history"))
+
+
 @pytest.fixture
 def clean_engine(engine):
-    """The records engine with empty history tables."""
-    with engine.begin() as conn:
-        conn.execute(records.positions.delete())
-        conn.execute(records.alarms.delete())
-    return engine
+    """The records engine with empty history and dispatch tables, before the test (no
+    incident or busy guard of another test) and after (the next test's maps must not show
+    ours)."""
+    empty_history_and_dispatch(engine)
+    yield engine
+    empty_history_and_dispatch(engine)
+
+
+@pytest.fixture
+def on_duty(ctx, clock):
+    """Eight pilot guards (zone C, around U01/U02) on duty, each reporting from his post."""
+    g = ctx.dataset.guards.sort_values("guard_id").iloc[:8]
+    items = []
+    for r in g.itertuples():
+        ctx.store.set_duty_override(r.guard_id, True)
+        fix = Fix(device_id=str(r.device_id), lat=r.post_lat, lon=r.post_lon, ts=clock.now,
+                  accuracy_m=5.0)  # fmt: skip
+        items.append((r.guard_id, fix, True))
+    ctx.store.record_fixes(items)
+    return g.reset_index(drop=True)
 
 
 @pytest.fixture(scope="session")

@@ -16,15 +16,7 @@ import requests
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from shouwang import records
 from shouwang.auth.guards import demo_pin
-from shouwang.records.dispatch_tables import (
-    alarm_points,
-    assignments,
-    audit_log,
-    incident_dispatch,
-    incident_events,
-)
 
 pytestmark = pytest.mark.browser
 
@@ -44,25 +36,6 @@ PIXEL_OF = (
     "const r = map.getCanvas().getBoundingClientRect();"
     "return [p.x, p.y, r.width, r.height];"
 )
-
-
-def empty_dispatch_tables(engine) -> None:
-    """Delete history, incidents (but the data set's) and every dispatch record."""
-    tables = (records.positions, records.alarms, incident_events, assignments, incident_dispatch,
-              alarm_points, audit_log)  # fmt: skip
-    with engine.begin() as conn:
-        for table in tables:
-            conn.execute(table.delete())
-        conn.execute(records.incidents.delete().where(records.incidents.c.source != "history"))
-
-
-@pytest.fixture
-def clean_engine(engine):
-    """Dispatch tables empty before (no incident or busy guard of other tests) and after
-    (the next tests' maps must not show ours)."""
-    empty_dispatch_tables(engine)
-    yield engine
-    empty_dispatch_tables(engine)
 
 
 def post_fix(base_url: str, device: str, lon: float, lat: float) -> None:

@@ -28,16 +28,8 @@ from dashboard.dispatch.panels import kind_label, step_label
 from dashboard.dispatch.sources import DispatchSources, places_of
 from dashboard.wall.incidents import incident_feed, incident_lines, sos_banner
 from live.fixes import Fix
-from shouwang import records
 from shouwang.dispatch.escalation import EscalationJob
 from shouwang.i18n import CATALOGUE, label, t
-from shouwang.records.dispatch_tables import (
-    alarm_points,
-    assignments,
-    audit_log,
-    incident_dispatch,
-    incident_events,
-)
 from shouwang.vocab import AssignmentStatus, IncidentKind
 
 IDENTITY = lambda lon, lat: (np.asarray(lon, float), np.asarray(lat, float))  # noqa: E731
@@ -154,42 +146,9 @@ def test_places_are_unit_centres_inside_the_wall_and_gates(pilot):
 # --------------------------------------------------------------------------- on the real ctx
 
 
-def empty_dispatch_tables(engine) -> None:
-    """Delete history, incidents (but the data set's) and every dispatch record."""
-    tables = (records.positions, records.alarms, incident_events, assignments, incident_dispatch,
-              alarm_points, audit_log)  # fmt: skip
-    with engine.begin() as conn:
-        for table in tables:
-            conn.execute(table.delete())
-        conn.execute(records.incidents.delete().where(records.incidents.c.source != "history"))
-
-
-@pytest.fixture
-def clean_engine(engine):
-    """Dispatch tables empty before (no incident or busy guard of other tests) and after
-    (the next tests' maps must not show ours)."""
-    empty_dispatch_tables(engine)
-    yield engine
-    empty_dispatch_tables(engine)
-
-
 @pytest.fixture
 def src(ctx) -> DispatchSources:
     return DispatchSources.from_context(ctx)
-
-
-@pytest.fixture
-def on_duty(ctx, clock):
-    """Eight pilot guards (zone C) on duty, each reporting from his post."""
-    g = ctx.dataset.guards.sort_values("guard_id").iloc[:8]
-    items = []
-    for r in g.itertuples():
-        ctx.store.set_duty_override(r.guard_id, True)
-        fix = Fix(device_id=str(r.device_id), lat=r.post_lat, lon=r.post_lon, ts=clock.now,
-                  accuracy_m=5.0)  # fmt: skip
-        items.append((r.guard_id, fix, True))
-    ctx.store.record_fixes(items)
-    return g.reset_index(drop=True)
 
 
 def point_near(row, dlat=0.0004) -> dict:

@@ -7,15 +7,10 @@ import time
 import pytest
 import sqlalchemy as sa
 
-import tests.web.test_dispatch_api as api
 from live.fixes import Fix
 from live.state.events import Event
 from shouwang.records.dispatch_tables import incident_dispatch
 from tests.web.test_dispatch_api import Events, assign, move, new_incident
-
-# The same clean tables and on-duty guards as the API tests.
-clean_engine = api.clean_engine
-on_duty = api.on_duty
 
 # About 1e-5 degrees of latitude is 1.11 m.
 M_PER_DEG_LAT = 111_195.0

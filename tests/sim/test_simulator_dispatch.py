@@ -10,36 +10,9 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from shouwang import records
-from shouwang.records.dispatch_tables import (
-    alarm_points,
-    assignments,
-    audit_log,
-    incident_dispatch,
-    incident_events,
-)
 from shouwang.sim.simulator import Simulator
 
 TZ = "Asia/Shanghai"
-
-
-def empty_dispatch_tables(engine) -> None:
-    """Delete history, incidents (but the data set's) and every dispatch record."""
-    tables = (records.positions, records.alarms, incident_events, assignments, incident_dispatch,
-              alarm_points, audit_log)  # fmt: skip
-    with engine.begin() as conn:
-        for table in tables:
-            conn.execute(table.delete())
-        conn.execute(records.incidents.delete().where(records.incidents.c.source != "history"))
-
-
-@pytest.fixture
-def clean_engine(engine):
-    """Dispatch tables empty before (no incident or busy guard of other tests) and after
-    (the next tests' maps must not show ours)."""
-    empty_dispatch_tables(engine)
-    yield engine
-    empty_dispatch_tables(engine)
 
 
 @pytest.fixture

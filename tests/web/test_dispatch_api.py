@@ -10,7 +10,6 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from live.fixes import Fix
 from shouwang import records
 from shouwang.records.dispatch_tables import (
     alarm_points,
@@ -25,30 +24,6 @@ from tests.dispatch.test_dispatch_rules import ASSIGNMENT_EDGES as ALLOWED
 ALL_TARGETS = [*A_STATES, "flying"]
 
 DISPATCH_TABLES = (incident_events, assignments, incident_dispatch, alarm_points, audit_log)
-
-
-@pytest.fixture
-def clean_engine(engine):
-    """The records engine with empty history and dispatch tables (live incidents removed)."""
-    with engine.begin() as conn:
-        for table in (records.positions, records.alarms, *DISPATCH_TABLES):
-            conn.execute(table.delete())
-        conn.execute(records.incidents.delete().where(records.incidents.c.source != "history"))
-    return engine
-
-
-@pytest.fixture
-def on_duty(ctx, clock):
-    """Eight pilot guards (zone C, around U01/U02) on duty, each reporting from his post."""
-    g = ctx.dataset.guards.sort_values("guard_id").iloc[:8]
-    items = []
-    for r in g.itertuples():
-        ctx.store.set_duty_override(r.guard_id, True)
-        fix = Fix(device_id=str(r.device_id), lat=r.post_lat, lon=r.post_lon, ts=clock.now,
-                  accuracy_m=5.0)  # fmt: skip
-        items.append((r.guard_id, fix, True))
-    ctx.store.record_fixes(items)
-    return g.reset_index(drop=True)
 
 
 def new_incident(client, guard_row, *, kind="burglary", dlat=0.0004, actor="张警官", **extra):
