@@ -103,18 +103,24 @@ def clean_engine(engine):
     empty_history_and_dispatch(engine)
 
 
+def report_from_posts(store: LiveStore, guards, ts: float):
+    """Put ``guards`` (rows of guards.csv) on duty, each with a live fix at his post."""
+    items = []
+    for r in guards.itertuples():
+        store.set_duty_override(r.guard_id, True)
+        fix = Fix(device_id=str(r.device_id), lat=r.post_lat, lon=r.post_lon, ts=ts,
+                  accuracy_m=5.0)  # fmt: skip
+        items.append((r.guard_id, fix, True))
+    store.record_fixes(items)
+    return guards.reset_index(drop=True)
+
+
 @pytest.fixture
 def on_duty(ctx, clock):
     """Eight pilot guards (zone C, around U01/U02) on duty, each reporting from his post."""
-    g = ctx.dataset.guards.sort_values("guard_id").iloc[:8]
-    items = []
-    for r in g.itertuples():
-        ctx.store.set_duty_override(r.guard_id, True)
-        fix = Fix(device_id=str(r.device_id), lat=r.post_lat, lon=r.post_lon, ts=clock.now,
-                  accuracy_m=5.0)  # fmt: skip
-        items.append((r.guard_id, fix, True))
-    ctx.store.record_fixes(items)
-    return g.reset_index(drop=True)
+    return report_from_posts(
+        ctx.store, ctx.dataset.guards.sort_values("guard_id").iloc[:8], clock.now
+    )
 
 
 @pytest.fixture(scope="session")

@@ -12,16 +12,8 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.coverage.sources import CoverageSources
-from live.fixes import Fix
-from shouwang import records
 from shouwang.records.audit import Actor
-from shouwang.records.dispatch_tables import (
-    alarm_points,
-    assignments,
-    audit_log,
-    incident_dispatch,
-    incident_events,
-)
+from tests.conftest import report_from_posts
 
 pytestmark = pytest.mark.browser
 
@@ -39,28 +31,10 @@ return {types: gd.data.map(d => d.type), layers: (gd.layout.map.layers || []).le
 
 
 @pytest.fixture
-def clean_engine(engine):
-    """Records without positions, alarms or live dispatch rows (history incidents stay)."""
-    with engine.begin() as conn:
-        for table in (records.positions, records.alarms, incident_events, assignments,
-                      incident_dispatch, alarm_points, audit_log):  # fmt: skip
-            conn.execute(table.delete())
-        conn.execute(records.incidents.delete().where(records.incidents.c.source != "history"))
-    return engine
-
-
-@pytest.fixture
 def guards_on_post(ctx):
     """Sixty pilot guards on duty, each reporting live from his post (before the server starts)."""
     g = ctx.dataset.guards.sort_values("guard_id").iloc[::3].iloc[:60]  # spread over the zones
-    now = time.time()
-    items = []
-    for r in g.itertuples():
-        ctx.store.set_duty_override(r.guard_id, True)
-        fix = Fix(device_id=str(r.device_id), lat=r.post_lat, lon=r.post_lon, ts=now,
-                  accuracy_m=5.0)  # fmt: skip
-        items.append((r.guard_id, fix, True))
-    ctx.store.record_fixes(items)
+    report_from_posts(ctx.store, g, time.time())
     return g
 
 

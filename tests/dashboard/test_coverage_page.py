@@ -36,56 +36,10 @@ from dashboard.coverage.sources import (
 from dashboard.ids import CoverageIds
 from dashboard.theme import ZONE_COLOURS
 from geo.heat import PREVENTABLE_KINDS
-from live.fixes import Fix
-from shouwang import records
 from shouwang.i18n import CATALOGUE, key_of, t
-from shouwang.records.dispatch_tables import (
-    alarm_points,
-    assignments,
-    audit_log,
-    incident_dispatch,
-    incident_events,
-)
 from shouwang.vocab import IncidentKind
-
-
-def texts(component) -> list[str]:
-    """Every string in a Dash component tree."""
-    out: list[str] = []
-
-    def walk(node):
-        if isinstance(node, str):
-            out.append(node)
-        elif isinstance(node, (list, tuple)):
-            for n in node:
-                walk(n)
-        elif node is not None and hasattr(node, "children"):
-            walk(node.children)
-        if node is not None and isinstance(getattr(node, "options", None), list):
-            out.extend(o["label"] for o in node.options if isinstance(o, dict))
-
-    walk(component)
-    return out
-
-
-def find_all(component, predicate) -> list:
-    hits = [component] if predicate(component) else []
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if child is not None and not isinstance(child, str):
-            hits += find_all(child, predicate)
-    return hits
-
-
-@pytest.fixture
-def clean_engine(engine):
-    """Records without positions, alarms or live dispatch rows (history incidents stay)."""
-    with engine.begin() as conn:
-        for table in (records.positions, records.alarms, incident_events, assignments,
-                      incident_dispatch, alarm_points, audit_log):  # fmt: skip
-            conn.execute(table.delete())
-        conn.execute(records.incidents.delete().where(records.incidents.c.source != "history"))
-    return engine
+from tests.conftest import report_from_posts
+from tests.dashboard.components import find_all, texts
 
 
 @pytest.fixture
@@ -95,15 +49,9 @@ def src(ctx) -> CoverageSources:
 
 def on_duty_at_posts(ctx, clock, n: int) -> pd.DataFrame:
     """The first ``n`` pilot guards on duty, each reporting from his post."""
-    g = ctx.dataset.guards.sort_values("guard_id").iloc[:n]
-    items = []
-    for r in g.itertuples():
-        ctx.store.set_duty_override(r.guard_id, True)
-        fix = Fix(device_id=str(r.device_id), lat=r.post_lat, lon=r.post_lon, ts=clock.now,
-                  accuracy_m=5.0)  # fmt: skip
-        items.append((r.guard_id, fix, True))
-    ctx.store.record_fixes(items)
-    return g.reset_index(drop=True)
+    return report_from_posts(
+        ctx.store, ctx.dataset.guards.sort_values("guard_id").iloc[:n], clock.now
+    )
 
 
 # --- pure parts ---------------------------------------------------------------------

@@ -14,35 +14,7 @@ from dashboard.wall.layout import wall_layout
 from dashboard.wall.sources import WallSources
 from shouwang.i18n import CATALOGUE, LANGUAGES
 from shouwang.settings import SettingsError, load_settings
-
-
-def texts(component) -> list[str]:
-    """Every string in a Dash component tree."""
-    out: list[str] = []
-
-    def walk(node):
-        if isinstance(node, str):
-            out.append(node)
-        elif isinstance(node, (list, tuple)):
-            for n in node:
-                walk(n)
-        elif node is not None and hasattr(node, "children"):
-            walk(node.children)
-
-    walk(component)
-    return out
-
-
-def find(component, component_id):
-    if getattr(component, "id", None) == component_id:
-        return component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if child is not None and not isinstance(child, str):
-            hit = find(child, component_id)
-            if hit is not None:
-                return hit
-    return None
+from tests.dashboard.components import find, texts
 
 
 def test_every_string_exists_in_every_language():

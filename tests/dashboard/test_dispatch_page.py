@@ -9,7 +9,6 @@ import dash
 import numpy as np
 import pandas as pd
 import pytest
-from dash.development.base_component import Component
 
 from dashboard.dispatch import actions
 from dashboard.dispatch.callbacks import candidate_panel, candidate_target, point_text
@@ -31,40 +30,9 @@ from live.fixes import Fix
 from shouwang.dispatch.escalation import EscalationJob
 from shouwang.i18n import CATALOGUE, label, t
 from shouwang.vocab import AssignmentStatus, IncidentKind
+from tests.dashboard.components import find_all, text_of
 
 IDENTITY = lambda lon, lat: (np.asarray(lon, float), np.asarray(lat, float))  # noqa: E731
-
-
-def text_of(component) -> str:
-    """All the text of a component tree (what the dispatcher reads)."""
-    if component is None or component is dash.no_update:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(text_of(c) for c in component)
-    if isinstance(component, dict):  # a RadioItems / Checklist option
-        return text_of(component.get("label"))
-    if isinstance(component, Component):
-        return text_of(getattr(component, "children", None))
-    return ""
-
-
-def find_all(component, predicate) -> list:
-    out = []
-    if isinstance(component, list | tuple):
-        for c in component:
-            out += find_all(c, predicate)
-    elif isinstance(component, dict):
-        out += find_all(component.get("label"), predicate)
-    elif isinstance(component, Component):
-        if predicate(component):
-            out.append(component)
-        out += find_all(getattr(component, "children", None), predicate)
-    return out
-
-
-# --------------------------------------------------------------------------- pure builders
 
 
 def test_duration_text_and_route_lines():
