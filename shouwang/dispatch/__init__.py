@@ -6,3 +6,8 @@ an incident is and who can go; ``marks`` who is sent where (Redis, rebuilt
 from SQL); ``escalation`` the timers; ``alarm_points`` one-click alarms;
 ``reads`` the views the console and API read.
 """
+
+from shouwang.dispatch.escalation import EscalationJob
+from shouwang.dispatch.service import DispatchService
+
+__all__ = ["DispatchService", "EscalationJob"]

@@ -2,3 +2,7 @@
 guards through shifts, patrols and tasks (``simulator``, ``behaviour``,
 ``responder``). It uses the public API only.
 """
+
+from shouwang.sim.simulator import Simulator
+
+__all__ = ["Simulator"]
