@@ -15,11 +15,10 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.common.by import By
 
 from shouwang.auth.guards import demo_pin
-from tests.browser.test_dispatch_console import (  # noqa: F401 (clean_engine: a fixture)
+from tests.browser.test_dispatch_console import (
     DESK,
     assignment_states,
     choose_kind,
-    clean_engine,
     on_duty,
     open_console,
     post_fix,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from live.fixes import Fix
 from live.state.events import Event
 from shouwang.records.dispatch_tables import incident_dispatch
+from shouwang.vocab import EventType
 from tests.web.test_dispatch_api import Events, assign, move, new_incident
 
 # About 1e-5 degrees of latitude is 1.11 m.
@@ -142,9 +144,13 @@ def test_arrival_is_detected_from_live_fixes(ctx, client, on_duty, clock, job):
                 0
             ]
 
+        # The dispatch handler was subscribed when the context was built, so when
+        # this later handler sees the fix, the arrival check has already judged it.
+        judged = threading.Event()
+        ctx.bus.subscribe(lambda event: judged.set(), [EventType.FIXES], name="test: judged")
         clock.advance(60)
         fix_at(ctx, guard, inc["lon"], inc["lat"] - 45 / M_PER_DEG_LAT, clock.now)  # 45 m short
-        time.sleep(0.5)
+        assert judged.wait(5), "the fix never reached the bus"
         assert status()["status"] == "en_route"
         clock.advance(20)
         fix_at(ctx, guard, inc["lon"], inc["lat"] - 25 / M_PER_DEG_LAT, clock.now)  # 25 m
