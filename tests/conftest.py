@@ -28,6 +28,13 @@ from shouwang.records.dispatch_tables import (
     incident_dispatch,
     incident_events,
 )
+from shouwang.records.fieldops_tables import (
+    guard_reports,
+    reinforcement_alerts,
+    reinforcements,
+    rollcall_guards,
+    rollcalls,
+)
 from shouwang.settings import ROOT, load_settings
 
 PILOT_DIR = ROOT / "data" / "pilot"
@@ -84,9 +91,11 @@ def engine(tmp_path_factory):
 
 
 def empty_history_and_dispatch(engine) -> None:
-    """Delete history, incidents (but the data set's) and every dispatch record."""
+    """Delete history, incidents (but the data set's), every dispatch record and every
+    field operation (roll calls, reinforcements, reports); guards' PINs stay."""
     tables = (records.positions, records.alarms, incident_events, assignments, incident_dispatch,
-              alarm_points, audit_log)  # fmt: skip
+              alarm_points, audit_log, rollcall_guards, rollcalls, reinforcement_alerts,
+              reinforcements, guard_reports)  # fmt: skip
     with engine.begin() as conn:
         for table in tables:
             conn.execute(table.delete())
