@@ -65,7 +65,7 @@ def default_grid_m(reach_m: float, smallest_zone_m2: float = np.inf) -> float:
     An eighth of the reach (a reach disk spans ≥ 200 cells) and at most
     ``sqrt(area / 5000)`` of the smallest zone (≥ 5000 cells per zone),
     kept between 2 and 25 m. Measured against ``exact`` this stays within
-    1 percentage point per zone (tests/test_geo_coverage.py).
+    1 percentage point per zone (tests/geo/test_geo_coverage.py).
     """
     return float(np.clip(min(reach_m / 8.0, np.sqrt(smallest_zone_m2 / 5000.0)), 2.0, 25.0))
 

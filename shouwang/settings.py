@@ -2,7 +2,7 @@
 
 Every setting has a name, a type, a default, the environment variable that
 sets it (the name itself) and a help text. The README's settings table is
-checked against this list by ``tests/test_settings.py``, so a setting cannot
+checked against this list by ``tests/runtime/test_settings.py``, so a setting cannot
 be added without being documented.
 """
 

@@ -164,7 +164,10 @@ def test_english_switch(browser, live_server, wait_for, settled, screenshot, con
     body = browser.find_element("tag name", "body").text
     for words in ("Coverage", "Incident heat", "Response times", "Straight radius"):
         assert words in body
-    assert "No incident has been dispatched yet" in text(browser, "coverage-response-status")
+    assert wait_for(
+        lambda: "No incident has been dispatched yet" in text(browser, "coverage-response-status"),
+        10,
+    )
     screenshot("coverage-en")
     assert console_errors() == []
 
@@ -185,7 +188,7 @@ def test_response_time_chart(
     assert [b[0] for b in bars[:2]] == ["P50", "P90"]
     assert all(p90 >= p50 for (_, y50), (_, y90) in zip(bars[::2], bars[1::2], strict=True)
                for p50, p90 in zip(y50, y90, strict=True) if p50 is not None)  # fmt: skip
-    assert "共 10 次派单" in text(browser, "coverage-response-status")
+    assert wait_for(lambda: "共 10 次派单" in text(browser, "coverage-response-status"), 10)
     browser.execute_script(
         "const side = document.querySelector('.coverage-side');side.scrollTop = side.scrollHeight;"
     )

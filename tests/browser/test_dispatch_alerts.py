@@ -185,8 +185,8 @@ def test_a_roll_call_with_one_guard_missing(
     assert wait_for(lambda: "按时在岗 2" in text(browser, "dsp-rc-summary"), 10)
     # At the deadline the silent one is marked missing.
     assert wait_for(lambda: "未应答 1" in text(browser, "dsp-rc-summary"), 30)
-    summary = text(browser, "dsp-rc-summary")
-    assert "在岗应答率 67%" in summary and "点名已结束" in text(browser, "dsp-rc-result")
+    assert "在岗应答率 67%" in text(browser, "dsp-rc-summary")
+    assert wait_for(lambda: "点名已结束" in text(browser, "dsp-rc-result"), 10)
     missing = called.iloc[2].guard_id
     row = browser.execute_script(
         "const r = document.querySelector(arguments[0]); return r ? r.innerText : '';",

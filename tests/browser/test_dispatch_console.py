@@ -141,7 +141,7 @@ def test_one_call_from_map_click_to_clear_with_the_guards_page(
     assert wait_for(lambda: "G024" in text(browser, "dsp-pick"), 15), "no candidates listed"
     first = browser.find_element(By.CSS_SELECTOR, "#dsp-pick label").text
     assert "G024" in first  # the nearest is first, and ticked
-    assert "新地点" in text(browser, "dsp-cands-target")
+    assert wait_for(lambda: "新地点" in text(browser, "dsp-cands-target"), 10)
     top_route = (
         "const gd = document.getElementById('dsp-map').querySelector('.js-plotly-plot');"
         "return gd.data[2].lon.length;"
@@ -188,7 +188,7 @@ def test_one_call_from_map_click_to_clear_with_the_guards_page(
     # The guard gets the task and accepts it, then sets off.
     browser.switch_to.window(guard_tab)
     assert wait_for(lambda: browser.find_element(By.ID, "assignment-card").is_displayed(), 15)
-    assert "入室盗窃" in text(browser, "assignment-kind")
+    assert wait_for(lambda: "入室盗窃" in text(browser, "assignment-kind"), 10)
     screenshot("dispatch_4_guard_task")
     browser.find_element(By.ID, "chain-btn").click()
     assert wait_for(lambda: "已接受" in text(browser, "assignment-meta"), 15)
@@ -217,7 +217,7 @@ def test_one_call_from_map_click_to_clear_with_the_guards_page(
     browser.switch_to.window(console_tab)
     assert wait_for(lambda: "已办结" in text(browser, "dsp-detail"), 10)
     assert assignment_states(browser) == ["cleared"]
-    assert "暂无进行中的警情" in text(browser, "dsp-list-empty")
+    assert wait_for(lambda: "暂无进行中的警情" in text(browser, "dsp-list-empty"), 10)
     screenshot("dispatch_6_cleared")
     inc = ctx.dispatch.get(incident_id)
     assert inc["status"] == "closed" and inc["created_by"] == "张警官"
